@@ -1,0 +1,111 @@
+"""Shared fixtures: one SDK provider per test session, with an in-memory exporter the tests read.
+
+traceroot joins that provider (``exporter="none"``), exactly as it joins an app's own provider.
+Tests that need a fresh process (owning the provider, the local store, start-up imports) run a
+script in a subprocess with :func:`run_script`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator, Mapping
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+import traceroot
+from traceroot import config
+
+os.environ.setdefault("TRACEROOT_STRICT", "1")
+
+_exporter = InMemorySpanExporter()
+
+
+class Spans:
+    """The spans finished during one test, with lookups that fail loudly."""
+
+    def __init__(self, exporter: InMemorySpanExporter) -> None:
+        self._exporter = exporter
+
+    def all(self) -> list[ReadableSpan]:
+        return list(self._exporter.get_finished_spans())
+
+    def named(self, name: str) -> list[ReadableSpan]:
+        return [span for span in self.all() if span.name == name]
+
+    def one(self, name: str) -> ReadableSpan:
+        found = self.named(name)
+        assert len(found) == 1, f"expected one span {name!r}, got {[s.name for s in self.all()]}"
+        return found[0]
+
+    def clear(self) -> None:
+        self._exporter.clear()
+
+
+def parent_of(span: ReadableSpan) -> int | None:
+    return span.parent.span_id if span.parent is not None else None
+
+
+def span_id(span: ReadableSpan) -> int:
+    assert span.context is not None
+    return span.context.span_id
+
+
+def trace_id(span: ReadableSpan) -> int:
+    assert span.context is not None
+    return span.context.trace_id
+
+
+@pytest.fixture(scope="session")
+def _traceroot_on_test_provider() -> None:
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(_exporter))
+    trace.set_tracer_provider(provider)
+    traceroot.instrument(exporter="none", integrations=[])
+
+
+@pytest.fixture
+def spans(_traceroot_on_test_provider: None) -> Iterator[Spans]:
+    _exporter.clear()
+    yield Spans(_exporter)
+    _exporter.clear()
+
+
+@pytest.fixture
+def settings_override() -> Iterator[object]:
+    """Swap the settings in force for one test: ``settings_override(capture_content=False)``."""
+    saved = config.current()
+
+    def apply(**changes: object) -> None:
+        config.activate(config._apply_overrides(saved, changes))
+
+    yield apply
+    config.activate(saved)
+
+
+def run_script(
+    code: str, env: Mapping[str, str] | None = None, cwd: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter with a clean traceroot/OTel environment."""
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TRACEROOT_", "OTEL_"))
+    }
+    clean["TRACEROOT_STRICT"] = "1"
+    clean.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=clean,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -1,0 +1,159 @@
+"""traceroot: observability for AI agents in one line.
+
+    import traceroot
+    traceroot.instrument()
+
+Importing traceroot imports no AI framework and not the OpenTelemetry SDK; ``instrument()`` sets
+up export and patches each installed integration only when the app imports its framework.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from traceroot import config as _config
+from traceroot import pipeline as _pipeline
+from traceroot._version import __version__
+from traceroot.context import using_attributes, using_session, using_user
+from traceroot.integrations.names import Integration
+from traceroot.observe import (
+    get_current_span_id,
+    get_current_trace_id,
+    observe,
+    start_span,
+    update_current_span,
+    update_current_trace,
+)
+from traceroot.spans import ObservedSpan, SpanKind
+
+__all__ = [
+    "Integration",
+    "ObservedSpan",
+    "SpanKind",
+    "__version__",
+    "flush",
+    "get_current_span_id",
+    "get_current_trace_id",
+    "initialize",
+    "instrument",
+    "observe",
+    "shutdown",
+    "start_span",
+    "update_current_span",
+    "update_current_trace",
+    "using_attributes",
+    "using_session",
+    "using_user",
+]
+
+logger = logging.getLogger("traceroot")
+
+
+def instrument(
+    *,
+    integrations: Iterable[Integration | str] | None = None,
+    exporter: str | None = None,
+    api_key: str | None = None,
+    host_url: str | None = None,
+    environment: str | None = None,
+    capture_content: bool | None = None,
+    store_path: str | None = None,
+    enabled: bool | None = None,
+    redact: Callable[[Any], Any] | None = None,
+) -> None:
+    """Set up tracing once and instrument every installed integration (or only ``integrations``).
+
+    Arguments override the environment (see the README). Calling it again is harmless::
+
+        import traceroot
+        traceroot.instrument()                      # everything installed
+        traceroot.instrument(integrations=["openai"])  # or a chosen few
+    """
+    settings = _config.load(
+        {
+            "exporter": exporter,
+            "api_key": api_key,
+            "host_url": host_url,
+            "environment": environment,
+            "capture_content": capture_content,
+            "store_path": store_path,
+            "enabled": enabled,
+            "redact": redact,
+        }
+    )
+    _start(settings, integrations, every_integration=True)
+
+
+def initialize(
+    api_key: str | None = None,
+    host_url: str | None = None,
+    flush_interval: float | None = None,
+    batch_size: int | None = None,
+    timeout: float | None = None,
+    enabled: bool | None = None,
+    integrations: Iterable[Integration | str] | None = None,
+    git_repo: str | None = None,
+    git_ref: str | None = None,
+    redact: Callable[[Any], Any] | None = None,
+    *,
+    environment: str | None = None,
+    exporter: str | None = None,
+) -> None:
+    """The TraceRoot SDK's set-up call: export spans and turn on the named ``integrations``.
+
+    Unlike :func:`instrument`, no integration is turned on unless named, as in the TraceRoot SDK.
+    A second call warns and keeps the first configuration::
+
+        traceroot.initialize(integrations=[traceroot.Integration.OPENAI])
+    """
+    if _pipeline.active() is not None:
+        logger.warning(
+            "traceroot: initialize() was already called; keeping the first configuration "
+            "(call traceroot.shutdown() first to start again)"
+        )
+        return
+    settings = _config.load(
+        {
+            "api_key": api_key,
+            "host_url": host_url,
+            "flush_interval": flush_interval,
+            "flush_at": batch_size,
+            "timeout": timeout,
+            "enabled": enabled,
+            "git_repo": git_repo,
+            "git_ref": git_ref,
+            "redact": redact,
+            "environment": environment,
+            "exporter": exporter,
+        }
+    )
+    _start(settings, integrations, every_integration=False)
+
+
+def _start(
+    settings: _config.Settings,
+    integrations: Iterable[Integration | str] | None,
+    *,
+    every_integration: bool,
+) -> None:
+    pipeline = _pipeline.setup(settings)
+    if pipeline is not None:
+        logger.info("traceroot: spans go to %s", pipeline.destination)
+    if not _config.current().enabled:
+        return
+    from traceroot.integrations import registry
+
+    if integrations is not None or every_integration:
+        registry.instrument(integrations)
+
+
+def flush(timeout: float | None = None) -> bool:
+    """Export every finished span now. Returns ``False`` if ``timeout`` seconds ran out first."""
+    return _pipeline.flush(timeout)
+
+
+def shutdown() -> None:
+    """Export what is pending and stop; runs by itself when the process exits."""
+    _pipeline.shutdown()

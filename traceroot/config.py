@@ -1,0 +1,273 @@
+"""Settings: from arguments first, then ``TRACEROOT_*`` / ``OTEL_*`` environment variables.
+
+Read once and validated once. A bad value gets one warning that names the variable and the values
+it accepts, and the default is used; nothing here raises.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeVar
+
+from traceroot.serialize import DEFAULT_BUDGET, MIN_BUDGET
+
+logger = logging.getLogger("traceroot")
+
+# -- Environment variable names ------------------------------------------------------------------
+ENABLED: Final = "TRACEROOT_ENABLED"
+API_KEY: Final = "TRACEROOT_API_KEY"
+HOST_URL: Final = "TRACEROOT_HOST_URL"
+TIMEOUT: Final = "TRACEROOT_TIMEOUT"
+FLUSH_AT: Final = "TRACEROOT_FLUSH_AT"
+FLUSH_INTERVAL: Final = "TRACEROOT_FLUSH_INTERVAL"
+ENVIRONMENT: Final = "TRACEROOT_ENVIRONMENT"
+CAPTURE_CONTENT: Final = "TRACEROOT_CAPTURE_CONTENT"
+EXPORTER: Final = "TRACEROOT_EXPORTER"
+STORE_PATH: Final = "TRACEROOT_STORE_PATH"
+MAX_ATTRIBUTE_BYTES: Final = "TRACEROOT_MAX_ATTRIBUTE_BYTES"
+MAX_QUEUE_SIZE: Final = "TRACEROOT_MAX_QUEUE_SIZE"
+GIT_REPO: Final = "TRACEROOT_GIT_REPO"
+GIT_REF: Final = "TRACEROOT_GIT_REF"
+INSTRUMENT_PREFIX: Final = "TRACEROOT_INSTRUMENT_"
+DISABLED_INTEGRATIONS: Final = "TRACEROOT_DISABLED_INTEGRATIONS"
+OTEL_DISABLED_INSTRUMENTATIONS: Final = "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"
+OTEL_ENDPOINT: Final = "OTEL_EXPORTER_OTLP_ENDPOINT"
+OTEL_TRACES_ENDPOINT: Final = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+OTEL_PROTOCOL: Final = "OTEL_EXPORTER_OTLP_PROTOCOL"
+OTEL_TRACES_PROTOCOL: Final = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+
+DEFAULT_HOST_URL: Final = "https://app.traceroot.ai"
+TRACEROOT_TRACES_PATH: Final = "/api/v1/public/traces"
+DEFAULT_STORE_PATH: Final = os.path.join(".traceroot", "traces.db")
+EXPORTERS: Final = ("auto", "traceroot", "otlp", "local", "console", "none")
+
+_TRUE: Final = ("1", "true", "yes", "on")
+_FALSE: Final = ("0", "false", "no", "off")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The effective configuration; see the README's configuration table."""
+
+    enabled: bool = True
+    api_key: str | None = None
+    host_url: str = DEFAULT_HOST_URL
+    timeout: float = 30.0
+    flush_at: int = 100
+    flush_interval: float = 5.0
+    environment: str | None = None
+    capture_content: bool = True
+    exporter: str = "auto"
+    store_path: str = DEFAULT_STORE_PATH
+    max_attribute_bytes: int = DEFAULT_BUDGET
+    max_queue_size: int = 2048
+    git_repo: str | None = None
+    git_ref: str | None = None
+    otlp_endpoint: str | None = None
+    otlp_protocol: str = "http/protobuf"
+    # Called with each captured content value; returns what to record (see ``initialize``).
+    redact: Callable[[Any], Any] | None = dataclasses.field(default=None, compare=False)
+
+    def resolved_exporter(self) -> str:
+        """What ``auto`` stands for: TraceRoot with a key, OTLP with an endpoint, else local."""
+        if self.exporter != "auto":
+            return self.exporter
+        if self.api_key:
+            return "traceroot"
+        if self.otlp_endpoint:
+            return "otlp"
+        return "local"
+
+    def traceroot_endpoint(self) -> str:
+        return self.host_url.rstrip("/") + TRACEROOT_TRACES_PATH
+
+    def redacted(self) -> dict[str, Any]:
+        """The settings as a dict fit to print: the API key is never shown."""
+        shown = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        shown["redact"] = None if self.redact is None else getattr(self.redact, "__name__", "hook")
+        if self.api_key:
+            shown["api_key"] = "***" + self.api_key[-4:] if len(self.api_key) > 8 else "***"
+        return shown
+
+
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def warn_once(key: str, message: str, *args: object) -> None:
+    """Log ``message`` the first time ``key`` is seen in this process, and never again."""
+    with _warned_lock:
+        if key in _warned:
+            return
+        _warned.add(key)
+    logger.warning(message, *args)
+
+
+def _bad_value(name: str, raw: str, accepted: str, default: object) -> None:
+    warn_once(
+        f"env:{name}={raw}",
+        "traceroot: %s=%r is not valid (accepted: %s); using the default %r",
+        name,
+        raw,
+        accepted,
+        default,
+    )
+
+
+def parse_bool(name: str, raw: str | None, default: bool) -> bool:
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    _bad_value(name, raw, "true/false, 1/0, yes/no, on/off", default)
+    return default
+
+
+_N = TypeVar("_N", int, float)
+
+
+def _parse_number(
+    name: str, raw: str | None, default: _N, convert: Callable[[str], _N], minimum: _N
+) -> _N:
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = convert(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or not value >= minimum or value == float("inf"):
+        _bad_value(name, raw, f"a {convert.__name__} >= {minimum}", default)
+        return default
+    return value
+
+
+def parse_choice(name: str, raw: str | None, choices: tuple[str, ...], default: str) -> str:
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in choices:
+        return value
+    _bad_value(name, raw, " | ".join(choices), default)
+    return default
+
+
+def _text(raw: str | None) -> str | None:
+    return raw.strip() or None if raw is not None else None
+
+
+def load(
+    overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Build settings from ``overrides`` (arguments; ``None`` means unset) over the environment."""
+    env = os.environ if env is None else env
+    given = {key: value for key, value in (overrides or {}).items() if value is not None}
+    defaults = Settings()
+    from_env = Settings(
+        enabled=parse_bool(ENABLED, env.get(ENABLED), defaults.enabled),
+        api_key=_text(env.get(API_KEY)),
+        host_url=_text(env.get(HOST_URL)) or defaults.host_url,
+        timeout=_parse_number(TIMEOUT, env.get(TIMEOUT), defaults.timeout, float, 0.001),
+        flush_at=_parse_number(FLUSH_AT, env.get(FLUSH_AT), defaults.flush_at, int, 1),
+        flush_interval=_parse_number(
+            FLUSH_INTERVAL, env.get(FLUSH_INTERVAL), defaults.flush_interval, float, 0.001
+        ),
+        environment=_text(env.get(ENVIRONMENT)),
+        capture_content=parse_bool(
+            CAPTURE_CONTENT, env.get(CAPTURE_CONTENT), defaults.capture_content
+        ),
+        exporter=parse_choice(EXPORTER, env.get(EXPORTER), EXPORTERS, defaults.exporter),
+        store_path=_text(env.get(STORE_PATH)) or defaults.store_path,
+        max_attribute_bytes=_parse_number(
+            MAX_ATTRIBUTE_BYTES, env.get(MAX_ATTRIBUTE_BYTES), DEFAULT_BUDGET, int, MIN_BUDGET
+        ),
+        max_queue_size=_parse_number(
+            MAX_QUEUE_SIZE, env.get(MAX_QUEUE_SIZE), defaults.max_queue_size, int, 1
+        ),
+        git_repo=_text(env.get(GIT_REPO)),
+        git_ref=_text(env.get(GIT_REF)),
+        otlp_endpoint=_text(env.get(OTEL_TRACES_ENDPOINT)) or _text(env.get(OTEL_ENDPOINT)),
+        otlp_protocol=parse_choice(
+            OTEL_TRACES_PROTOCOL if env.get(OTEL_TRACES_PROTOCOL) else OTEL_PROTOCOL,
+            env.get(OTEL_TRACES_PROTOCOL) or env.get(OTEL_PROTOCOL),
+            ("http/protobuf", "grpc", "http/json"),
+            defaults.otlp_protocol,
+        ),
+    )
+    return _apply_overrides(from_env, given)
+
+
+def _apply_overrides(base: Settings, given: Mapping[str, Any]) -> Settings:
+    accepted: dict[str, Any] = {}
+    for name, value in given.items():
+        current_value = getattr(base, name, _MISSING)
+        problem = _override_problem(name, value, current_value)
+        if problem is not None:
+            logger.warning("traceroot: %s=%r %s; using %r", name, value, problem, current_value)
+            continue
+        accepted[name] = value.lower() if name == "exporter" else value
+    return dataclasses.replace(base, **accepted)
+
+
+_MISSING: Final = object()
+
+
+def _override_problem(name: str, value: Any, current_value: Any) -> str | None:
+    """Why an argument cannot be used, or ``None`` when it can."""
+    if current_value is _MISSING:
+        return "is not a setting"
+    if name == "exporter":
+        ok = isinstance(value, str) and value.lower() in EXPORTERS
+        return None if ok else f"is not one of {' | '.join(EXPORTERS)}"
+    if isinstance(current_value, bool):
+        return None if isinstance(value, bool) else "must be True or False"
+    if isinstance(current_value, (int, float)):
+        number = isinstance(value, type(current_value)) or (
+            isinstance(current_value, float) and isinstance(value, int)
+        )
+        ok = number and not isinstance(value, bool) and value > 0
+        return None if ok else f"must be a positive {type(current_value).__name__}"
+    return None
+
+
+def disabled_integrations(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Integration names switched off by the environment, each with the setting that did it."""
+    env = os.environ if env is None else env
+    disabled: dict[str, str] = {}
+    for variable in (OTEL_DISABLED_INSTRUMENTATIONS, DISABLED_INTEGRATIONS):
+        for name in (env.get(variable) or "").split(","):
+            if name.strip():
+                disabled[_integration_key(name)] = variable
+    for variable, raw in env.items():
+        toggle = variable.startswith(INSTRUMENT_PREFIX) and len(variable) > len(INSTRUMENT_PREFIX)
+        if toggle and not parse_bool(variable, raw, True):
+            disabled[_integration_key(variable[len(INSTRUMENT_PREFIX) :])] = variable
+    return disabled
+
+
+def _integration_key(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
+# -- The settings in force -----------------------------------------------------------------------
+_current: Settings | None = None
+
+
+def current() -> Settings:
+    """The settings in force: those given to ``initialize``/``instrument``, else from the env."""
+    settings = _current
+    if settings is None:
+        settings = activate(load())
+    return settings
+
+
+def activate(settings: Settings) -> Settings:
+    global _current
+    _current = settings
+    return settings

@@ -1,0 +1,1 @@
+"""Integrations: plugins found through the ``traceroot.integrations`` entry-point group."""

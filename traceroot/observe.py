@@ -1,0 +1,567 @@
+"""``@observe``, ``start_span`` and the ``update_current_*`` functions.
+
+The decorated function's span is current while any of its code runs, including every step of a
+generator or async generator, so spans made inside nest under it. An exception marks the span
+failed once and reaches the caller as the same object; return values pass through untouched.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any, Final, TypeVar, overload
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import INVALID_SPAN, Span
+
+from traceroot import semconv, spans
+from traceroot.config import current as current_settings
+from traceroot.context import (
+    get_attributes,
+    normalize_id,
+    normalize_metadata,
+    normalize_tags,
+    with_attributes,
+)
+from traceroot.generators import ResumeHooks, async_generator_function, generator_function
+from traceroot.guard import contained
+from traceroot.serialize import to_json
+from traceroot.spans import ObservedSpan, SpanKind
+from traceroot.trace_state import open_traces
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+MAX_GENERATOR_ITEMS: Final = 1_000
+_NOT_CAPTURED: Final = object()
+
+_starting = contained("observe.start")
+_capturing = contained("observe.capture_input")
+_ending = contained("observe.end")
+_updating = contained("observe.update")
+
+
+class _Observation:
+    """What one ``@observe`` or ``start_span`` asks for, resolved once."""
+
+    __slots__ = (
+        "capture_input",
+        "capture_output",
+        "kind",
+        "metadata",
+        "name",
+        "session_id",
+        "tags",
+        "user_id",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        kind: object,
+        metadata: object,
+        tags: object,
+        session_id: object,
+        user_id: object,
+        capture_input: bool,
+        capture_output: bool,
+    ) -> None:
+        self.name = name
+        self.kind = spans.parse_kind(kind)
+        self.metadata = normalize_metadata(metadata)
+        self.tags = normalize_tags(tags)
+        self.session_id = normalize_id(session_id, "session_id")
+        self.user_id = normalize_id(user_id, "user_id")
+        self.capture_input = capture_input
+        self.capture_output = capture_output
+
+    def begin(self, inputs: Callable[[], Any] | None) -> tuple[Span, otel_context.Context] | None:
+        """Start the span under the current context; ``None`` if traceroot itself failed."""
+        started: tuple[Span, otel_context.Context] | None = None
+        with _starting:
+            parent = otel_context.get_current()
+            if self.session_id is not None or self.user_id is not None:
+                # Given to observe, the ids reach this span and everything under it.
+                parent = with_attributes(parent, session_id=self.session_id, user_id=self.user_id)
+            span = spans.start(self.name, self.kind, parent=parent)
+            started = span, trace.set_span_in_context(span, parent)
+        if started is None:
+            return None
+        # A failure to capture the input must not cost the span: it is guarded on its own.
+        with _capturing:
+            if self.metadata or self.tags:
+                self._stamp_own_values(span, parent)
+            if inputs is not None and self.capture_input and current_settings().capture_content:
+                spans.set_json(span, semconv.SPAN_INPUT, inputs())
+        return started
+
+    def _stamp_own_values(self, span: Span, parent: otel_context.Context) -> None:
+        # The processor stamped the context's tags and metadata; these join them on this span only.
+        inherited = get_attributes(parent)
+        if self.tags:
+            span.set_attribute(semconv.SPAN_TAGS, list(dict.fromkeys(inherited.tags + self.tags)))
+        if self.metadata:
+            spans.set_json(
+                span, semconv.SPAN_METADATA, {**inherited.metadata, **self.metadata}, content=False
+            )
+
+    def end(
+        self, span: Span, result: Any = _NOT_CAPTURED, error: BaseException | None = None
+    ) -> None:
+        with _ending:
+            if error is not None:
+                spans.record_error(span, error)
+            elif (
+                result is not _NOT_CAPTURED
+                and result is not None
+                and self.capture_output
+                and current_settings().capture_content
+            ):
+                spans.set_json(span, semconv.SPAN_OUTPUT, result)
+        span.end()
+
+
+class _Arguments:
+    """Turns a call's ``args``/``kwargs`` into ``{parameter: value}``, skipping ``self``/``cls``."""
+
+    __slots__ = ("defaults", "names", "skip_first", "varargs")
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.names: tuple[str, ...] = ()
+        self.skip_first = False
+        self.varargs = "args"
+        self.defaults: dict[str, Any] = {}
+        try:
+            parameters = list(inspect.signature(fn).parameters.values())
+        except (TypeError, ValueError):
+            return
+        positional = [
+            p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        self.names = tuple(p.name for p in positional)
+        self.skip_first = bool(self.names) and self.names[0] in ("self", "cls")
+        self.varargs = next((p.name for p in parameters if p.kind is p.VAR_POSITIONAL), "args")
+        self.defaults = {
+            p.name: p.default
+            for p in parameters
+            if p.default is not p.empty and p.name not in ("self", "cls")
+        }
+
+    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        names = self.names
+        values: dict[str, Any] = {}
+        extra: list[Any] = []
+        for index, value in enumerate(args):
+            if index < len(names):
+                if index or not self.skip_first:
+                    values[names[index]] = value
+            else:
+                extra.append(value)
+        if extra:
+            values[self.varargs] = extra
+        for key, value in kwargs.items():
+            if key not in ("self", "cls"):
+                values[key] = value
+        for key, value in self.defaults.items():
+            values.setdefault(key, value)
+        return values
+
+
+class _ObservedRun(ResumeHooks):
+    """One run of an observed generator: its span starts at the first step and ends once."""
+
+    __slots__ = ("context", "count", "inputs", "items", "observation", "span")
+
+    def __init__(self, observation: _Observation, inputs: Callable[[], Any]) -> None:
+        self.observation = observation
+        self.inputs = inputs
+        self.span: Span | None = None
+        self.context: otel_context.Context | None = None
+        self.items: list[Any] = []
+        self.count = 0
+
+    def resume(self) -> object:
+        if self.context is None:
+            begun = self.observation.begin(self.inputs) if current_settings().enabled else None
+            if begun is None:
+                self.context = otel_context.get_current()
+            else:
+                self.span, self.context = begun
+        return otel_context.attach(self.context)
+
+    def pause(self, token: object) -> None:
+        otel_context.detach(token)  # type: ignore[arg-type]
+
+    def item(self, value: object) -> None:
+        self.count += 1
+        if len(self.items) < MAX_GENERATOR_ITEMS and self.observation.capture_output:
+            self.items.append(value)
+
+    def finish(self, error: BaseException | None) -> None:
+        if self.span is None:
+            return
+        if error is not None and not isinstance(error, GeneratorExit):
+            self.observation.end(self.span, error=error)
+        else:
+            self.observation.end(self.span, result=self._output())
+
+    def _output(self) -> Any:
+        if not self.items:
+            return _NOT_CAPTURED
+        if all(isinstance(item, str) for item in self.items):
+            output: Any = "".join(self.items)
+        else:
+            output = self.items
+        if self.count > len(self.items):
+            return {"items": output, "total_items": self.count}
+        return output
+
+
+@overload
+def observe(fn: _F, /) -> _F: ...
+
+
+@overload
+def observe(
+    fn: None = None,
+    /,
+    *,
+    name: str | None = None,
+    type: SpanKind | str = SpanKind.SPAN,
+    metadata: Mapping[str, Any] | None = None,
+    tags: Iterable[str] | None = None,
+    capture_input: bool = True,
+    capture_output: bool = True,
+    session_id: str | None = None,
+    user_id: str | None = None,
+) -> Callable[[_F], _F]: ...
+
+
+def observe(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    type: SpanKind | str = SpanKind.SPAN,  # noqa: A002 - the TraceRoot SDK's keyword
+    metadata: Mapping[str, Any] | None = None,
+    tags: Iterable[str] | None = None,
+    capture_input: bool = True,
+    capture_output: bool = True,
+    session_id: str | None = None,
+    user_id: str | None = None,
+) -> Any:
+    """Trace every call of a function as a span: sync, async, generator or async generator.
+
+    Arguments become the span's input (without ``self``/``cls``), the return value (or a
+    generator's items) its output. ``session_id``/``user_id`` reach this span and all below it::
+
+        @observe(type="agent")
+        def answer(question: str) -> str:
+            return llm(question)
+
+        @observe                      # bare form: span named after the function
+        async def fetch(url: str) -> bytes: ...
+    """
+
+    def decorate(target: Callable[..., Any]) -> Callable[..., Any]:
+        observation = _Observation(
+            name or getattr(target, "__name__", None) or "observed",
+            type,
+            metadata,
+            tags,
+            session_id,
+            user_id,
+            capture_input,
+            capture_output,
+        )
+        return _wrap(target, observation, _Arguments(target))
+
+    return decorate(fn) if fn is not None else decorate
+
+
+def _wrap(
+    fn: Callable[..., Any], observation: _Observation, arguments: _Arguments
+) -> Callable[..., Any]:
+    if inspect.isasyncgenfunction(fn):
+        return async_generator_function(
+            fn, lambda args, kwargs: _ObservedRun(observation, lambda: arguments.bind(args, kwargs))
+        )
+    if inspect.isgeneratorfunction(fn):
+        return generator_function(
+            fn, lambda args, kwargs: _ObservedRun(observation, lambda: arguments.bind(args, kwargs))
+        )
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            begun = (
+                observation.begin(lambda: arguments.bind(args, kwargs))
+                if current_settings().enabled
+                else None
+            )
+            if begun is None:
+                return await fn(*args, **kwargs)
+            span, ctx = begun
+            token = otel_context.attach(ctx)
+            try:
+                result = await fn(*args, **kwargs)
+            except BaseException as error:
+                otel_context.detach(token)
+                observation.end(span, error=error)
+                raise
+            otel_context.detach(token)
+            observation.end(span, result)
+            return result
+
+        return async_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        begun = (
+            observation.begin(lambda: arguments.bind(args, kwargs))
+            if current_settings().enabled
+            else None
+        )
+        if begun is None:
+            return fn(*args, **kwargs)
+        span, ctx = begun
+        token = otel_context.attach(ctx)
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as error:
+            otel_context.detach(token)
+            observation.end(span, error=error)
+            raise
+        otel_context.detach(token)
+        observation.end(span, result)
+        return result
+
+    return wrapper
+
+
+class start_span:  # noqa: N801 - used like a function: ``with start_span(...) as span``
+    """A span around a block of code that is not a function of its own.
+
+    The span is current inside the block; an exception leaving the block marks it failed::
+
+        with traceroot.start_span("retrieve", type="tool", input={"query": q}) as span:
+            docs = index.search(q)
+            span.set_output(docs)
+    """
+
+    __slots__ = ("_input", "_observation", "_started", "_token")
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        type: SpanKind | str = SpanKind.SPAN,  # noqa: A002 - same keyword as observe
+        input: Any = _NOT_CAPTURED,  # noqa: A002 - same keyword as update_current_span
+        metadata: Mapping[str, Any] | None = None,
+        tags: Iterable[str] | None = None,
+        session_id: str | None = None,
+        user_id: str | None = None,
+        capture_input: bool = True,
+        capture_output: bool = True,
+    ) -> None:
+        self._observation = _Observation(
+            name, type, metadata, tags, session_id, user_id, capture_input, capture_output
+        )
+        self._input = input
+        self._started: list[Span] = []
+        self._token: list[object] = []
+
+    def __enter__(self) -> ObservedSpan:
+        observation = self._observation
+        begun = None
+        if current_settings().enabled:
+            value = self._input
+            begun = observation.begin(None if value is _NOT_CAPTURED else lambda: value)
+        if begun is None:
+            return ObservedSpan(INVALID_SPAN)
+        span, ctx = begun
+        self._started.append(span)
+        self._token.append(otel_context.attach(ctx))
+        return ObservedSpan(
+            span,
+            capture_input=observation.capture_input,
+            capture_output=observation.capture_output,
+        )
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self._started:
+            return
+        otel_context.detach(self._token.pop())  # type: ignore[arg-type]
+        span = self._started.pop()
+        if error is not None and not isinstance(error, GeneratorExit):
+            self._observation.end(span, error=error)
+        else:
+            self._observation.end(span)
+
+    async def __aenter__(self) -> ObservedSpan:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, error, tb)
+
+
+def update_current_span(
+    *,
+    name: str | None = None,
+    input: Any = None,  # noqa: A002 - the TraceRoot SDK's keyword
+    output: Any = None,
+    metadata: Mapping[str, Any] | None = None,
+    model: str | None = None,
+    model_parameters: Mapping[str, Any] | None = None,
+    usage: Mapping[str, Any] | Any = None,
+    prompt: Any = None,
+) -> None:
+    """Add what is known only mid-call to the current span: output, model, token usage, ...
+
+    ``usage`` takes ``input_tokens``/``output_tokens`` (or ``prompt_tokens``/``completion_tokens``,
+    cached and reasoning counts)::
+
+        @observe(type="llm")
+        def call_model(prompt: str) -> str:
+            reply = my_client.generate(prompt)
+            update_current_span(model="my-model", usage={"input_tokens": 12, "output_tokens": 40})
+            return reply.text
+    """
+    span = trace.get_current_span()
+    if not span.is_recording():
+        return
+    with _updating:
+        if name is not None:
+            span.update_name(str(name))
+        content = current_settings().capture_content
+        if content and input is not None:
+            spans.set_json(span, semconv.SPAN_INPUT, input)
+        if content and output is not None:
+            spans.set_json(span, semconv.SPAN_OUTPUT, output)
+        if content and prompt is not None:
+            spans.set_json(span, semconv.LLM_PROMPT, prompt)
+        if metadata is not None:
+            merged = {
+                **_read_json_object(span, semconv.SPAN_METADATA),
+                **normalize_metadata(metadata),
+            }
+            spans.set_json(span, semconv.SPAN_METADATA, merged, content=False)
+        if model is not None:
+            span.set_attribute(semconv.GEN_AI_REQUEST_MODEL, str(model))
+        if model_parameters is not None:
+            _set_model_parameters(span, model_parameters)
+        if usage is not None:
+            _set_usage(span, usage)
+
+
+def _set_model_parameters(span: Span, parameters: Mapping[str, Any]) -> None:
+    for key, value in parameters.items():
+        attribute = semconv.MODEL_PARAMETER_ATTRIBUTES.get(key)
+        if attribute is None or value is None:
+            continue
+        if attribute == semconv.GEN_AI_REQUEST_STOP_SEQUENCES:
+            span.set_attribute(
+                attribute, [value] if isinstance(value, str) else [str(v) for v in value]
+            )
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            span.set_attribute(attribute, value)
+    spans.set_json(span, semconv.LLM_MODEL_PARAMETERS, dict(parameters), content=False)
+
+
+def _set_usage(span: Span, usage: Any) -> None:
+    if not isinstance(usage, Mapping):
+        dump = getattr(usage, "model_dump", None)
+        usage = dump() if callable(dump) else vars(usage)
+    for key, value in usage.items():
+        attribute = semconv.USAGE_ATTRIBUTES.get(key)
+        if (
+            attribute is not None
+            and isinstance(value, (int, float))
+            and not isinstance(value, bool)
+        ):
+            span.set_attribute(attribute, int(value))
+
+
+def _read_json_object(span: Span, key: str) -> dict[str, Any]:
+    attributes = getattr(span, "attributes", None) or {}
+    return _loads_object(attributes.get(key))
+
+
+def update_current_trace(
+    *,
+    session_id: str | None = None,
+    user_id: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    tags: Iterable[str] | None = None,
+) -> None:
+    """Set trace-level values from anywhere inside a trace.
+
+    They reach the trace's root span, every span still running, and every span that starts later
+    in the trace, so a session decided midway is recorded on the whole trace::
+
+        @observe(type="agent")
+        def handle(request):
+            update_current_trace(session_id=request.conversation_id, user_id=request.user)
+            return respond(request)
+    """
+    span_context = trace.get_current_span().get_span_context()
+    if not span_context.is_valid:
+        return
+    with _updating:
+        previous = open_traces.overrides(span_context.trace_id)
+        attributes: dict[str, Any] = {}
+        session = normalize_id(session_id, "session_id")
+        user = normalize_id(user_id, "user_id")
+        if session is not None:
+            attributes[semconv.SESSION_ID] = session
+        if user is not None:
+            attributes[semconv.USER_ID] = user
+        new_tags = normalize_tags(tags)
+        if new_tags:
+            known = tuple(previous.get(semconv.TRACE_TAGS, ()))  # type: ignore[arg-type]
+            attributes[semconv.TRACE_TAGS] = list(dict.fromkeys(known + new_tags))
+        new_metadata = normalize_metadata(metadata)
+        if new_metadata:
+            known_metadata = previous.get(semconv.TRACE_METADATA)
+            merged = {**_loads_object(known_metadata), **new_metadata}
+            budget = current_settings().max_attribute_bytes
+            attributes[semconv.TRACE_METADATA] = to_json(merged, budget=budget)
+        if attributes and not open_traces.update(span_context.trace_id, attributes):
+            # Not tracked (the span comes from a provider without our processor): do what we can.
+            trace.get_current_span().set_attributes(attributes)
+
+
+def _loads_object(text: object) -> dict[str, Any]:
+    """A JSON object traceroot wrote earlier, or ``{}`` (also for a truncated one)."""
+    if not isinstance(text, str):
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) and value.get("truncated") is not True else {}
+
+
+def get_current_trace_id() -> str | None:
+    """The current trace's id as 32 hex digits, or ``None`` outside a trace."""
+    span_context = trace.get_current_span().get_span_context()
+    return format(span_context.trace_id, "032x") if span_context.is_valid else None
+
+
+def get_current_span_id() -> str | None:
+    """The current span's id as 16 hex digits, or ``None`` outside a span."""
+    span_context = trace.get_current_span().get_span_context()
+    return format(span_context.span_id, "016x") if span_context.is_valid else None

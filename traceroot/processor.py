@@ -1,0 +1,76 @@
+"""The span processor that stamps the context's session, user, tags and metadata on every span.
+
+It runs for every span the provider starts, whichever tracer made it, so spans of third-party
+instrumentation carry the session too. It also records each span as open in
+:mod:`traceroot.trace_state` until it ends, which is how ``update_current_trace`` reaches the root
+and every ancestor that is still running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.util.types import AttributeValue
+
+from traceroot import semconv
+from traceroot.context import get_attributes
+from traceroot.guard import contained
+from traceroot.trace_state import open_traces
+
+_stamping = contained("processor.on_start")
+_closing = contained("processor.on_end")
+
+
+class ContextProcessor(SpanProcessor):
+    """Stamps context attributes (and the static ones: environment, git) on every span start."""
+
+    def __init__(self, static_attributes: Mapping[str, AttributeValue] | None = None) -> None:
+        self._static = dict(static_attributes or {})
+
+    def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
+        with _stamping:
+            ctx = otel_context.get_current() if parent_context is None else parent_context
+            if self._static:
+                span.set_attributes(self._static)
+            attributes = get_attributes(ctx).span_attributes()
+            if attributes:
+                span.set_attributes(attributes)
+            else:
+                _stamp_openinference(span, ctx)
+            overrides = open_traces.opened(span)
+            if overrides:
+                span.set_attributes(overrides)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        with _closing:
+            open_traces.closed(span.get_span_context())
+
+    def shutdown(self) -> None:
+        return None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+_OPENINFERENCE_KEYS: dict[str, str] = {
+    semconv.OPENINFERENCE_SESSION_ID: semconv.SESSION_ID,
+    semconv.OPENINFERENCE_USER_ID: semconv.USER_ID,
+    semconv.OPENINFERENCE_METADATA: semconv.SPAN_METADATA,
+    semconv.OPENINFERENCE_TAGS: semconv.SPAN_TAGS,
+}
+
+
+def _stamp_openinference(span: Span, ctx: otel_context.Context) -> None:
+    """Honour OpenInference's ``using_attributes``, which keeps plain string keys in the context."""
+    for key, attribute in _OPENINFERENCE_KEYS.items():
+        value: Any = otel_context.get_value(key, ctx)
+        if value is None:
+            continue
+        if attribute == semconv.SPAN_TAGS:
+            if isinstance(value, (list, tuple)):
+                span.set_attribute(attribute, [str(tag) for tag in value])
+        elif isinstance(value, str):
+            span.set_attribute(attribute, value)

@@ -1,0 +1,96 @@
+"""Every span attribute name traceroot writes.
+
+The names follow the OpenTelemetry GenAI conventions where one exists and the TraceRoot backend's
+``traceroot.*`` names otherwise. No other module spells an attribute name literally.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# -- Context (stamped on every span by the context processor) ------------------------------------
+SESSION_ID: Final = "session.id"
+USER_ID: Final = "user.id"
+ENVIRONMENT: Final = "traceroot.environment"
+GIT_REPO: Final = "traceroot.git.repo"
+GIT_REF: Final = "traceroot.git.ref"
+
+# -- TraceRoot span fields ----------------------------------------------------------------------
+SPAN_TYPE: Final = "traceroot.span.type"
+SPAN_INPUT: Final = "traceroot.span.input"
+SPAN_OUTPUT: Final = "traceroot.span.output"
+SPAN_METADATA: Final = "traceroot.span.metadata"
+SPAN_TAGS: Final = "traceroot.span.tags"
+TRACE_METADATA: Final = "traceroot.trace.metadata"
+TRACE_TAGS: Final = "traceroot.trace.tags"
+LLM_PROMPT: Final = "traceroot.llm.prompt"
+LLM_MODEL_PARAMETERS: Final = "traceroot.llm.model_parameters"
+# Set when a captured value was cut to the size budget: the attribute names that were cut.
+TRUNCATED: Final = "traceroot.truncated"
+
+# -- OpenTelemetry GenAI ------------------------------------------------------------------------
+GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
+GEN_AI_PROVIDER_NAME: Final = "gen_ai.provider.name"
+GEN_AI_REQUEST_MODEL: Final = "gen_ai.request.model"
+GEN_AI_REQUEST_TEMPERATURE: Final = "gen_ai.request.temperature"
+GEN_AI_REQUEST_TOP_P: Final = "gen_ai.request.top_p"
+GEN_AI_REQUEST_TOP_K: Final = "gen_ai.request.top_k"
+GEN_AI_REQUEST_MAX_TOKENS: Final = "gen_ai.request.max_tokens"
+GEN_AI_REQUEST_SEED: Final = "gen_ai.request.seed"
+GEN_AI_REQUEST_STOP_SEQUENCES: Final = "gen_ai.request.stop_sequences"
+GEN_AI_REQUEST_FREQUENCY_PENALTY: Final = "gen_ai.request.frequency_penalty"
+GEN_AI_REQUEST_PRESENCE_PENALTY: Final = "gen_ai.request.presence_penalty"
+GEN_AI_REQUEST_STREAM: Final = "gen_ai.request.stream"
+GEN_AI_RESPONSE_MODEL: Final = "gen_ai.response.model"
+GEN_AI_RESPONSE_ID: Final = "gen_ai.response.id"
+GEN_AI_RESPONSE_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
+GEN_AI_USAGE_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
+GEN_AI_USAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tokens"
+GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final = "gen_ai.usage.cache_creation.input_tokens"
+GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
+GEN_AI_INPUT_MESSAGES: Final = "gen_ai.input.messages"
+GEN_AI_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
+GEN_AI_TOOL_DEFINITIONS: Final = "gen_ai.tool.definitions"
+GEN_AI_TOOL_NAME: Final = "gen_ai.tool.name"
+GEN_AI_TOOL_CALL_ID: Final = "gen_ai.tool.call.id"
+GEN_AI_TOOL_CALL_ARGUMENTS: Final = "gen_ai.tool.call.arguments"
+GEN_AI_TOOL_CALL_RESULT: Final = "gen_ai.tool.call.result"
+
+# -- General OpenTelemetry ----------------------------------------------------------------------
+ERROR_TYPE: Final = "error.type"
+SERVER_ADDRESS: Final = "server.address"
+HTTP_RESPONSE_STATUS_CODE: Final = "http.response.status_code"
+
+# -- OpenInference names read from the context, so its ``using_attributes`` keeps working -------
+OPENINFERENCE_SESSION_ID: Final = "session.id"
+OPENINFERENCE_USER_ID: Final = "user.id"
+OPENINFERENCE_METADATA: Final = "metadata"
+OPENINFERENCE_TAGS: Final = "tag.tags"
+
+# Model parameters with a GenAI attribute of their own; update_current_span maps them there.
+MODEL_PARAMETER_ATTRIBUTES: Final = {
+    "temperature": GEN_AI_REQUEST_TEMPERATURE,
+    "top_p": GEN_AI_REQUEST_TOP_P,
+    "top_k": GEN_AI_REQUEST_TOP_K,
+    "max_tokens": GEN_AI_REQUEST_MAX_TOKENS,
+    "max_completion_tokens": GEN_AI_REQUEST_MAX_TOKENS,
+    "max_output_tokens": GEN_AI_REQUEST_MAX_TOKENS,
+    "seed": GEN_AI_REQUEST_SEED,
+    "stop": GEN_AI_REQUEST_STOP_SEQUENCES,
+    "stop_sequences": GEN_AI_REQUEST_STOP_SEQUENCES,
+    "frequency_penalty": GEN_AI_REQUEST_FREQUENCY_PENALTY,
+    "presence_penalty": GEN_AI_REQUEST_PRESENCE_PENALTY,
+}
+
+# Usage keys users and providers spell in several ways, mapped to one GenAI attribute each.
+USAGE_ATTRIBUTES: Final = {
+    "input_tokens": GEN_AI_USAGE_INPUT_TOKENS,
+    "prompt_tokens": GEN_AI_USAGE_INPUT_TOKENS,
+    "output_tokens": GEN_AI_USAGE_OUTPUT_TOKENS,
+    "completion_tokens": GEN_AI_USAGE_OUTPUT_TOKENS,
+    "cache_read_input_tokens": GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    "cached_tokens": GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    "cache_creation_input_tokens": GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    "reasoning_tokens": GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+}

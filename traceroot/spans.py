@@ -1,0 +1,188 @@
+"""Span kinds and the one span lifecycle: start, input, output, error, end.
+
+``@observe``, ``start_span`` and every integration start and finish spans through these functions,
+so status, error events and the size budget are handled the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any, Final
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Span, Status, StatusCode, Tracer
+
+from traceroot import semconv
+from traceroot.config import current as current_settings
+from traceroot.config import warn_once
+from traceroot.guard import contained
+from traceroot.serialize import to_json_checked
+
+TRACER_NAME: Final = "traceroot"
+
+
+class SpanKind(str, enum.Enum):
+    """What a span stands for; sent as ``traceroot.span.type``."""
+
+    SPAN = "span"
+    AGENT = "agent"
+    TOOL = "tool"
+    LLM = "llm"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_KINDS: Final = {kind.value: kind for kind in SpanKind}
+
+
+def parse_kind(value: object) -> SpanKind:
+    """A :class:`SpanKind` from an enum member or its name; anything else warns and gives SPAN."""
+    if isinstance(value, SpanKind):
+        return value
+    if isinstance(value, str):
+        kind = _KINDS.get(value.strip().lower())
+        if kind is not None:
+            return kind
+    warn_once(
+        f"kind:{value!r}",
+        "traceroot: span type %r is not one of %s; using 'span'",
+        value,
+        ", ".join(_KINDS),
+    )
+    return SpanKind.SPAN
+
+
+# -- The tracer ----------------------------------------------------------------------------------
+_tracer: Tracer | None = None
+
+
+def tracer() -> Tracer:
+    """traceroot's tracer on the global provider (a proxy until one is set, then the real one).
+
+    A proxy keeps spans of functions observed before ``instrument()`` flowing once it has run.
+    """
+    global _tracer
+    found = _tracer
+    if found is None:
+        found = _tracer = trace.get_tracer(TRACER_NAME, _version())
+    return found
+
+
+def reset_tracer() -> None:
+    """Forget the cached tracer, so the next span resolves the provider in force now."""
+    global _tracer
+    _tracer = None
+
+
+def _version() -> str:
+    from traceroot._version import __version__
+
+    return __version__
+
+
+# -- Lifecycle -----------------------------------------------------------------------------------
+def start(
+    name: str,
+    kind: SpanKind,
+    *,
+    parent: otel_context.Context | None = None,
+    attributes: Mapping[str, Any] | None = None,
+) -> Span:
+    """Start a span of ``kind``; errors are recorded by :func:`record_error`, never twice."""
+    span_attributes = {semconv.SPAN_TYPE: kind.value}
+    if attributes:
+        span_attributes.update(attributes)
+    return tracer().start_span(
+        name,
+        context=parent,
+        attributes=span_attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    )
+
+
+def set_json(span: Span, key: str, value: Any, *, content: bool = True) -> None:
+    """Set ``key`` to ``value`` as JSON within the attribute budget, noting any truncation.
+
+    ``content`` values (inputs, outputs, messages) first pass through the user's ``redact`` hook;
+    if the hook fails, the value is withheld rather than recorded unredacted.
+    """
+    settings = current_settings()
+    if content and settings.redact is not None:
+        try:
+            value = settings.redact(value)
+        except Exception as error:  # noqa: BLE001 - fail closed: record nothing of the value
+            warn_once(
+                "redact:failed", "traceroot: the redact hook failed (%r); value withheld", error
+            )
+            value = "<withheld: redact hook failed>"
+    text, truncated = to_json_checked(value, budget=settings.max_attribute_bytes)
+    span.set_attribute(key, text)
+    if truncated:
+        mark_truncated(span, key)
+
+
+def mark_truncated(span: Span, key: str) -> None:
+    previous = getattr(span, "attributes", None) or {}
+    names = list(previous.get(semconv.TRUNCATED, ()))
+    if key not in names:
+        span.set_attribute(semconv.TRUNCATED, [*names, key])
+
+
+def record_error(span: Span, error: BaseException) -> None:
+    """Mark ``span`` failed by ``error``: status ERROR, ``error.type``, one exception event."""
+    name = type(error).__qualname__
+    span.set_attribute(semconv.ERROR_TYPE, name)
+    span.set_status(Status(StatusCode.ERROR, f"{name}: {error}"))
+    span.record_exception(error)
+
+
+class ObservedSpan:
+    """A span of traceroot's, as user code sees it inside ``start_span`` or an observed function.
+
+    ``set_input``/``set_output`` obey ``capture_input``/``capture_output`` and the content switch;
+    nothing here raises into the caller.
+    """
+
+    __slots__ = ("_capture_input", "_capture_output", "span")
+
+    def __init__(self, span: Span, *, capture_input: bool = True, capture_output: bool = True):
+        self.span = span
+        self._capture_input = capture_input
+        self._capture_output = capture_output
+
+    @property
+    def trace_id(self) -> str:
+        return format(self.span.get_span_context().trace_id, "032x")
+
+    @property
+    def span_id(self) -> str:
+        return format(self.span.get_span_context().span_id, "016x")
+
+    def set_input(self, value: Any) -> None:
+        if self._capture_input and current_settings().capture_content:
+            with _recording:
+                set_json(self.span, semconv.SPAN_INPUT, value)
+
+    def set_output(self, value: Any) -> None:
+        if self._capture_output and current_settings().capture_content:
+            with _recording:
+                set_json(self.span, semconv.SPAN_OUTPUT, value)
+
+    def set_attribute(self, key: str, value: Any) -> None:
+        """Set any attribute; values OpenTelemetry cannot hold are stored as JSON."""
+        with _recording:
+            if isinstance(value, (str, bool, int, float)):
+                self.span.set_attribute(key, value)
+            else:
+                set_json(self.span, key, value)
+
+    def record_error(self, error: BaseException) -> None:
+        with _recording:
+            record_error(self.span, error)
+
+
+_recording = contained("spans.record")

@@ -1,0 +1,272 @@
+"""The embedded local store: finished spans in a SQLite file, so a first run needs no server.
+
+One row per span, with the trace, parent, session and user as indexed columns. WAL mode and a busy
+timeout let several processes write the same file at once. The file is created readable by its
+owner only: spans hold prompts and outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.trace import StatusCode
+
+from traceroot import semconv
+
+logger = logging.getLogger("traceroot")
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS spans (
+    trace_id       TEXT    NOT NULL,
+    span_id        TEXT    NOT NULL,
+    parent_id      TEXT,
+    name           TEXT    NOT NULL,
+    kind           TEXT    NOT NULL,
+    start_ns       INTEGER NOT NULL,
+    end_ns         INTEGER NOT NULL,
+    status         TEXT    NOT NULL,
+    status_message TEXT,
+    session_id     TEXT,
+    user_id        TEXT,
+    service_name   TEXT,
+    model          TEXT,
+    input_tokens   INTEGER,
+    output_tokens  INTEGER,
+    attributes     TEXT    NOT NULL,
+    events         TEXT    NOT NULL,
+    PRIMARY KEY (trace_id, span_id)
+);
+CREATE INDEX IF NOT EXISTS spans_by_session ON spans (session_id, start_ns);
+CREATE INDEX IF NOT EXISTS spans_by_user ON spans (user_id, start_ns);
+CREATE INDEX IF NOT EXISTS spans_by_start ON spans (start_ns);
+"""
+_COLUMNS: Final = (
+    "trace_id, span_id, parent_id, name, kind, start_ns, end_ns, status, status_message, "
+    "session_id, user_id, service_name, model, input_tokens, output_tokens, attributes, events"
+)
+_INSERT: Final = f"INSERT OR REPLACE INTO spans ({_COLUMNS}) VALUES ({', '.join('?' * 17)})"
+_BUSY_TIMEOUT_MS: Final = 10_000
+_WRITE_ATTEMPTS: Final = 5
+
+
+@dataclass(frozen=True)
+class StoredSpan:
+    """One span as the store holds it."""
+
+    trace_id: str
+    span_id: str
+    parent_id: str | None
+    name: str
+    kind: str
+    start_ns: int
+    end_ns: int
+    status: str
+    status_message: str | None
+    session_id: str | None
+    user_id: str | None
+    service_name: str | None
+    model: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    attributes: dict[str, Any]
+    events: list[dict[str, Any]]
+
+    @property
+    def duration_ms(self) -> float:
+        return (self.end_ns - self.start_ns) / 1e6
+
+
+class SpanStore:
+    """A SQLite file of spans. Safe to share between threads; several processes may write it."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = self._connection
+        if connection is None:
+            _create_private_file(self.path)
+            connection = sqlite3.connect(
+                self.path, timeout=_BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+            )
+            connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.executescript(_SCHEMA)
+            self._connection = connection
+        return connection
+
+    def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert rows in one transaction, retrying while another process holds the lock."""
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                with self._lock:
+                    connection = self._connect()
+                    with connection:
+                        connection.executemany(_INSERT, rows)
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                if attempt == _WRITE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+
+    def query(self, sql: str, parameters: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            connection = self._connect()
+            connection.row_factory = sqlite3.Row
+            try:
+                return list(connection.execute(sql, tuple(parameters)))
+            finally:
+                connection.row_factory = None
+
+    def spans(self, trace_id: str) -> list[StoredSpan]:
+        """Every span of a trace, by start time; ``trace_id`` may be a unique prefix."""
+        rows = self.query(
+            f"SELECT {_COLUMNS} FROM spans WHERE trace_id LIKE ? ORDER BY start_ns",
+            (trace_id.lower() + "%",),
+        )
+        return [_stored(row) for row in rows]
+
+    def traces(
+        self, *, session_id: str | None = None, user_id: str | None = None, limit: int = 20
+    ) -> list[dict[str, Any]]:
+        """Recent traces, newest first: id, root name, session, user, span count, time, tokens."""
+        where, parameters = [], []
+        if session_id is not None:
+            where.append("session_id = ?")
+            parameters.append(session_id)
+        if user_id is not None:
+            where.append("user_id = ?")
+            parameters.append(user_id)
+        clause = (
+            f"WHERE trace_id IN (SELECT trace_id FROM spans WHERE {' AND '.join(where)})"
+            if where
+            else ""
+        )
+        rows = self.query(
+            f"""
+            SELECT trace_id,
+                   (SELECT name FROM spans r WHERE r.trace_id = s.trace_id
+                    ORDER BY (r.parent_id IS NOT NULL), r.start_ns LIMIT 1) AS root_name,
+                   MAX(session_id) AS session_id, MAX(user_id) AS user_id,
+                   COUNT(*) AS span_count, MIN(start_ns) AS start_ns, MAX(end_ns) AS end_ns,
+                   SUM(COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0)) AS tokens,
+                   SUM(status = 'ERROR') AS errors
+            FROM spans s {clause}
+            GROUP BY trace_id ORDER BY start_ns DESC LIMIT ?
+            """,
+            [*parameters, limit],
+        )
+        return [dict(row) for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+
+def _create_private_file(path: str) -> None:
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+    descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(descriptor)
+
+
+def _stored(row: sqlite3.Row) -> StoredSpan:
+    values = dict(row)
+    values["attributes"] = json.loads(values["attributes"])
+    values["events"] = json.loads(values["events"])
+    return StoredSpan(**values)
+
+
+def span_row(span: ReadableSpan) -> tuple[Any, ...]:
+    """The row for one finished span."""
+    context = span.get_span_context()
+    assert context is not None
+    attributes = dict(span.attributes or {})
+    parent = span.parent
+    status = span.status.status_code
+    return (
+        format(context.trace_id, "032x"),
+        format(context.span_id, "016x"),
+        format(parent.span_id, "016x") if parent is not None else None,
+        span.name,
+        str(attributes.get(semconv.SPAN_TYPE) or span.kind.name.lower()),
+        span.start_time or 0,
+        span.end_time or span.start_time or 0,
+        "ERROR" if status is StatusCode.ERROR else "OK" if status is StatusCode.OK else "UNSET",
+        span.status.description,
+        _text(attributes.get(semconv.SESSION_ID)),
+        _text(attributes.get(semconv.USER_ID)),
+        _text(span.resource.attributes.get("service.name")),
+        _text(
+            attributes.get(semconv.GEN_AI_RESPONSE_MODEL)
+            or attributes.get(semconv.GEN_AI_REQUEST_MODEL)
+        ),
+        _int(attributes.get(semconv.GEN_AI_USAGE_INPUT_TOKENS)),
+        _int(attributes.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS)),
+        json.dumps(attributes, default=list),
+        json.dumps(
+            [
+                {
+                    "name": event.name,
+                    "timestamp": event.timestamp,
+                    "attributes": dict(event.attributes or {}),
+                }
+                for event in span.events
+            ],
+            default=list,
+        ),
+    )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class LocalStoreExporter(SpanExporter):
+    """Writes finished spans to a :class:`SpanStore`."""
+
+    def __init__(self, path: str) -> None:
+        self.store = SpanStore(path)
+        self._failed_once = False
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        try:
+            self.store.write([span_row(span) for span in spans])
+        except Exception as error:  # noqa: BLE001 - an export failure must not reach the app
+            if not self._failed_once:
+                self._failed_once = True
+                logger.warning(
+                    "traceroot: could not write spans to %s (%s); the app keeps running",
+                    self.store.path,
+                    error,
+                )
+            return SpanExportResult.FAILURE
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        self.store.close()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True

@@ -1,0 +1,72 @@
+"""Trace-level state: the spans of each trace still running, and values set for the whole trace.
+
+``update_current_trace`` writes here; the context processor reads it when a span starts and keeps
+the open spans up to date. Entries go when the last open span of their trace ends.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+
+from opentelemetry.trace import Span, SpanContext
+from opentelemetry.util.types import AttributeValue
+
+
+class _OpenTrace:
+    __slots__ = ("overrides", "spans")
+
+    def __init__(self) -> None:
+        self.spans: dict[int, Span] = {}
+        self.overrides: dict[str, AttributeValue] = {}
+
+
+class OpenTraces:
+    """The spans of each trace that have started and not yet ended, and trace-level values."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._traces: dict[int, _OpenTrace] = {}
+
+    def opened(self, span: Span) -> dict[str, AttributeValue]:
+        context = span.get_span_context()
+        with self._lock:
+            entry = self._traces.get(context.trace_id)
+            if entry is None:
+                entry = self._traces[context.trace_id] = _OpenTrace()
+            entry.spans[context.span_id] = span
+            return entry.overrides
+
+    def closed(self, context: SpanContext | None) -> None:
+        if context is None:
+            return
+        with self._lock:
+            entry = self._traces.get(context.trace_id)
+            if entry is not None:
+                entry.spans.pop(context.span_id, None)
+                if not entry.spans:
+                    del self._traces[context.trace_id]
+
+    def update(self, trace_id: int, attributes: Mapping[str, AttributeValue]) -> int:
+        """Record trace-level ``attributes`` and set them on the trace's open spans; count them."""
+        with self._lock:
+            entry = self._traces.get(trace_id)
+            if entry is None:
+                return 0
+            entry.overrides.update(attributes)
+            spans = list(entry.spans.values())
+        for span in spans:
+            span.set_attributes(attributes)
+        return len(spans)
+
+    def overrides(self, trace_id: int) -> dict[str, AttributeValue]:
+        with self._lock:
+            entry = self._traces.get(trace_id)
+            return dict(entry.overrides) if entry is not None else {}
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._traces)
+
+
+open_traces = OpenTraces()
