@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from traceroot import config as _config
 from traceroot import pipeline as _pipeline
@@ -28,6 +28,9 @@ from traceroot.observe import (
 )
 from traceroot.spans import ObservedSpan, SpanKind
 
+if TYPE_CHECKING:
+    from traceroot.integrations.registry import IntegrationStatus
+
 __all__ = [
     "Integration",
     "ObservedSpan",
@@ -38,9 +41,11 @@ __all__ = [
     "get_current_trace_id",
     "initialize",
     "instrument",
+    "integrations_status",
     "observe",
     "shutdown",
     "start_span",
+    "uninstrument",
     "update_current_span",
     "update_current_trace",
     "using_attributes",
@@ -147,6 +152,25 @@ def _start(
 
     if integrations is not None or every_integration:
         registry.instrument(integrations)
+
+
+def uninstrument() -> None:
+    """Remove every integration's patches and pending import hooks (export stays set up)."""
+    from traceroot.integrations import registry
+
+    registry.uninstrument()
+
+
+def integrations_status() -> list[IntegrationStatus]:
+    """Each known integration and its state: active, waiting for import, disabled (by which
+    setting), unsupported version, failed, or not requested.
+
+        for item in traceroot.integrations_status():
+            print(item.name, item.state, item.detail)
+    """
+    from traceroot.integrations import registry
+
+    return registry.status()
 
 
 def flush(timeout: float | None = None) -> bool:

@@ -6,12 +6,11 @@ it accepts, and the default is used; nothing here raises.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
 from traceroot.serialize import DEFAULT_BUDGET, MIN_BUDGET
 
@@ -49,8 +48,7 @@ _TRUE: Final = ("1", "true", "yes", "on")
 _FALSE: Final = ("0", "false", "no", "off")
 
 
-@dataclasses.dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """The effective configuration; see the README's configuration table."""
 
     enabled: bool = True
@@ -70,7 +68,7 @@ class Settings:
     otlp_endpoint: str | None = None
     otlp_protocol: str = "http/protobuf"
     # Called with each captured content value; returns what to record (see ``initialize``).
-    redact: Callable[[Any], Any] | None = dataclasses.field(default=None, compare=False)
+    redact: Callable[[Any], Any] | None = None
 
     def resolved_exporter(self) -> str:
         """What ``auto`` stands for: TraceRoot with a key, OTLP with an endpoint, else local."""
@@ -87,7 +85,7 @@ class Settings:
 
     def redacted(self) -> dict[str, Any]:
         """The settings as a dict fit to print: the API key is never shown."""
-        shown = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        shown = self._asdict()
         shown["redact"] = None if self.redact is None else getattr(self.redact, "__name__", "hook")
         if self.api_key:
             shown["api_key"] = "***" + self.api_key[-4:] if len(self.api_key) > 8 else "***"
@@ -206,13 +204,13 @@ def load(
 def _apply_overrides(base: Settings, given: Mapping[str, Any]) -> Settings:
     accepted: dict[str, Any] = {}
     for name, value in given.items():
-        current_value = getattr(base, name, _MISSING)
+        current_value = getattr(base, name) if name in Settings._fields else _MISSING
         problem = _override_problem(name, value, current_value)
         if problem is not None:
             logger.warning("traceroot: %s=%r %s; using %r", name, value, problem, current_value)
             continue
         accepted[name] = value.lower() if name == "exporter" else value
-    return dataclasses.replace(base, **accepted)
+    return base._replace(**accepted)
 
 
 _MISSING: Final = object()

@@ -12,7 +12,6 @@ import atexit
 import logging
 import os
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
@@ -27,16 +26,24 @@ if TYPE_CHECKING:
 logger = logging.getLogger("traceroot")
 
 
-@dataclass
 class Pipeline:
     """What one ``instrument()``/``initialize()`` set up."""
 
-    settings: Settings
-    exporter_name: str
-    provider: TracerProvider | None
-    owns_provider: bool
-    export_processor: SpanProcessor | None
-    destination: str
+    def __init__(
+        self,
+        settings: Settings,
+        exporter_name: str,
+        provider: TracerProvider | None,
+        owns_provider: bool,
+        export_processor: SpanProcessor | None,
+        destination: str,
+    ) -> None:
+        self.settings = settings
+        self.exporter_name = exporter_name
+        self.provider = provider
+        self.owns_provider = owns_provider
+        self.export_processor = export_processor
+        self.destination = destination
 
     def flush(self, timeout: float | None = None) -> bool:
         if self.export_processor is None:

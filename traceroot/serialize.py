@@ -8,7 +8,6 @@ bounds depth and item counts. Text over the budget becomes a small JSON object t
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import enum
 import json
@@ -128,7 +127,9 @@ def _convert_leaf(obj: Any) -> Any:
     model_dump = getattr(obj, "model_dump", None)
     if callable(model_dump) and not isinstance(obj, type):
         return model_dump(mode="json")
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+    if hasattr(type(obj), "__dataclass_fields__") and not isinstance(obj, type):
+        import dataclasses  # only once a dataclass shows up: keeps it off the import path
+
         return {field.name: getattr(obj, field.name, None) for field in dataclasses.fields(obj)}
     return _UNKNOWN
 

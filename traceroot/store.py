@@ -10,18 +10,19 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import StatusCode
 
 from traceroot import semconv
+
+if TYPE_CHECKING:
+    import sqlite3
 
 logger = logging.getLogger("traceroot")
 
@@ -59,8 +60,7 @@ _BUSY_TIMEOUT_MS: Final = 10_000
 _WRITE_ATTEMPTS: Final = 5
 
 
-@dataclass(frozen=True)
-class StoredSpan:
+class StoredSpan(NamedTuple):
     """One span as the store holds it."""
 
     trace_id: str
@@ -97,6 +97,8 @@ class SpanStore:
     def _connect(self) -> sqlite3.Connection:
         connection = self._connection
         if connection is None:
+            import sqlite3  # here, not at start-up: the first export runs in the export thread
+
             _create_private_file(self.path)
             connection = sqlite3.connect(
                 self.path, timeout=_BUSY_TIMEOUT_MS / 1000, check_same_thread=False
@@ -110,6 +112,8 @@ class SpanStore:
 
     def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert rows in one transaction, retrying while another process holds the lock."""
+        import sqlite3
+
         for attempt in range(_WRITE_ATTEMPTS):
             try:
                 with self._lock:
@@ -125,6 +129,8 @@ class SpanStore:
                 time.sleep(0.05 * 2**attempt)
 
     def query(self, sql: str, parameters: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        import sqlite3
+
         with self._lock:
             connection = self._connect()
             connection.row_factory = sqlite3.Row

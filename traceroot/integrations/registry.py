@@ -1,9 +1,191 @@
-"""Placeholder replaced by the integration registry."""
+"""Find integrations through entry points, apply each when its framework is imported.
+
+``instrument()`` reads the entry-point group once, drops what the environment or the caller turned
+off, loads each remaining plugin class (a small module of ours or theirs; never the framework) and
+waits for one of its trigger modules to be imported. The framework is patched then, in whichever
+thread imports it, or at once if the app imported it already.
+"""
 
 from __future__ import annotations
 
+import enum
+import logging
+import threading
 from collections.abc import Iterable
+from importlib import metadata
+from typing import Any, Final, NamedTuple
+
+from traceroot import config
+from traceroot.guard import report
+from traceroot.integrations import imports
+from traceroot.integrations.names import normalize_name, requested_names
+from traceroot.integrations.versions import installed_version, satisfies
+
+logger = logging.getLogger("traceroot")
+
+GROUP: Final = "traceroot.integrations"
 
 
-def instrument(names: Iterable[object] | None) -> None:
-    return None
+class State(str, enum.Enum):
+    ACTIVE = "active"
+    WAITING = "waiting for import"
+    DISABLED = "disabled"
+    NOT_REQUESTED = "not requested"
+    UNSUPPORTED = "unsupported version"
+    FAILED = "failed"
+    MISSING = "no plugin installed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class IntegrationStatus(NamedTuple):
+    """Where one integration stands; ``detail`` says why (the setting, the range, the error)."""
+
+    name: str
+    state: State
+    detail: str = ""
+    modules: tuple[str, ...] = ()
+    distribution: str | None = None
+    version: str | None = None
+    supported: str = ""
+
+
+class _Entry:
+    __slots__ = ("detail", "entry_point", "hook", "name", "plugin", "state")
+
+    def __init__(self, name: str, entry_point: metadata.EntryPoint | None) -> None:
+        self.name = name
+        self.entry_point = entry_point
+        self.plugin: Any = None
+        self.state = State.NOT_REQUESTED
+        self.detail = ""
+        self.hook = lambda module: _activate(self)
+
+
+_lock = threading.RLock()
+_entries: dict[str, _Entry] = {}
+
+
+def discover() -> dict[str, metadata.EntryPoint]:
+    """Every plugin registered under ``traceroot.integrations``, by normalised name."""
+    found: dict[str, metadata.EntryPoint] = {}
+    for entry_point in metadata.entry_points(group=GROUP):
+        found.setdefault(normalize_name(entry_point.name), entry_point)
+    return found
+
+
+def instrument(names: Iterable[object] | None = None) -> None:
+    """Turn on ``names`` (default: every discovered plugin) unless the environment disabled them."""
+    discovered = discover()
+    chosen = requested_names(names, discovered)
+    disabled = config.disabled_integrations()
+    waiting: list[_Entry] = []
+    with _lock:
+        for name, entry_point in discovered.items():
+            _entries.setdefault(name, _Entry(name, entry_point))
+        for name in discovered if chosen is None else chosen:
+            entry = _entries.setdefault(name, _Entry(name, discovered.get(name)))
+            if entry.state in (State.ACTIVE, State.WAITING):
+                continue  # instrumenting twice is harmless
+            if name in disabled:
+                entry.state, entry.detail = State.DISABLED, f"{disabled[name]} turned it off"
+            elif entry.entry_point is None:
+                entry.state, entry.detail = State.MISSING, "no installed package provides it"
+                config.warn_once(
+                    f"integration:missing:{name}",
+                    "traceroot: integration %r is not provided by any installed package; skipped",
+                    name,
+                )
+            elif _load(entry):
+                entry.state, entry.detail = State.WAITING, ""
+                waiting.append(entry)
+    # Outside the lock: a trigger module that is already imported activates right here.
+    for entry in waiting:
+        for module in entry.plugin.modules:
+            imports.when_imported(module, entry.hook)
+
+
+def _load(entry: _Entry) -> bool:
+    assert entry.entry_point is not None
+    try:
+        plugin = entry.entry_point.load()()
+        if not callable(getattr(plugin, "instrument", None)) or not plugin.modules:
+            raise TypeError("a plugin needs `modules` and `instrument()`/`uninstrument()`")
+    except Exception as error:  # noqa: BLE001 - one broken plugin must not stop the others
+        entry.state, entry.detail = State.FAILED, f"could not load: {error!r}"
+        logger.warning("traceroot: integration %r failed to load (%r); skipped", entry.name, error)
+        return False
+    entry.plugin = plugin
+    return True
+
+
+def _activate(entry: _Entry) -> None:
+    with _lock:
+        if entry.state is not State.WAITING:
+            return  # another trigger module got here first, or uninstrument() ran
+        entry.state = State.ACTIVE
+    plugin = entry.plugin
+    imports.cancel(entry.hook)  # the other trigger modules need not fire it again
+    version = installed_version(plugin.distribution) if plugin.distribution else None
+    if version is not None and plugin.supported and not satisfies(version, plugin.supported):
+        detail = f"{plugin.distribution} {version} is outside {plugin.supported}"
+        _settle(entry, State.UNSUPPORTED, detail)
+        logger.warning(
+            "traceroot: %s %s is not supported by the %s integration (supported: %s); skipped",
+            plugin.distribution,
+            version,
+            entry.name,
+            plugin.supported,
+        )
+        return
+    try:
+        plugin.instrument()
+    except Exception as error:  # noqa: BLE001 - recorded; the app's import goes on
+        _settle(entry, State.FAILED, f"could not instrument: {error!r}")
+        report(f"integration {entry.name}", error)
+
+
+def _settle(entry: _Entry, state: State, detail: str) -> None:
+    with _lock:
+        if entry.state is State.ACTIVE:
+            entry.state, entry.detail = state, detail
+
+
+def uninstrument() -> None:
+    """Remove every patch and every pending hook; integrations can be instrumented again."""
+    with _lock:
+        entries = list(_entries.values())
+        _entries.clear()
+    for entry in entries:
+        imports.cancel(entry.hook)
+        if entry.state is State.ACTIVE and entry.plugin is not None:
+            try:
+                entry.plugin.uninstrument()
+            except Exception as error:  # noqa: BLE001 - uninstrument the rest regardless
+                report(f"uninstrument {entry.name}", error)
+
+
+def status() -> list[IntegrationStatus]:
+    """Each known integration (discovered or asked for) with its state, sorted by name."""
+    with _lock:
+        entries = sorted(_entries.values(), key=lambda entry: entry.name)
+        return [_status(entry) for entry in entries]
+
+
+def _status(entry: _Entry) -> IntegrationStatus:
+    plugin = entry.plugin
+    state, detail = entry.state, entry.detail
+    errors = getattr(plugin, "errors", None)
+    if state is State.ACTIVE and errors:
+        state, detail = State.FAILED, "; ".join(errors)
+    distribution = getattr(plugin, "distribution", None)
+    return IntegrationStatus(
+        name=entry.name,
+        state=state,
+        detail=detail,
+        modules=tuple(getattr(plugin, "modules", ())),
+        distribution=distribution,
+        version=installed_version(distribution) if distribution else None,
+        supported=getattr(plugin, "supported", ""),
+    )

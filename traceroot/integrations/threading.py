@@ -1,0 +1,73 @@
+"""Carry the OpenTelemetry context into threads, so sessions and parent spans survive them.
+
+Work handed to a ``concurrent.futures`` thread pool (``asyncio``'s ``run_in_executor`` included)
+and the target of a ``threading.Thread`` run in the context of the code that submitted or started
+them. LangChain, for one, runs sync callbacks and tools in thread pools.
+
+Written here rather than taken from opentelemetry-instrumentation-threading: three small wrappers,
+applied lazily like every integration, without the instrumentation package's import cost at
+start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from opentelemetry import context as otel_context
+
+from traceroot.integrations.base import BaseIntegration, PatchTarget, Wrapper
+
+_CONTEXT_ATTRIBUTE = "_traceroot_context"
+
+
+def _in_context(ctx: otel_context.Context, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def run(*args: Any, **kwargs: Any) -> Any:
+        token = otel_context.attach(ctx)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            otel_context.detach(token)
+
+    return run
+
+
+def executor_submit(integration: BaseIntegration) -> Wrapper:
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        if not args:
+            return wrapped(*args, **kwargs)  # let the executor raise its own TypeError
+        fn, *rest = args
+        return wrapped(_in_context(otel_context.get_current(), fn), *rest, **kwargs)
+
+    return wrapper
+
+
+def thread_start(integration: BaseIntegration) -> Wrapper:
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        try:
+            setattr(instance, _CONTEXT_ATTRIBUTE, otel_context.get_current())
+        except AttributeError:
+            pass  # a Thread subclass with __slots__: it runs without the context, as before
+        return wrapped(*args, **kwargs)
+
+    return wrapper
+
+
+def thread_run(integration: BaseIntegration) -> Wrapper:
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        ctx = getattr(instance, _CONTEXT_ATTRIBUTE, None)
+        if ctx is None:
+            return wrapped(*args, **kwargs)
+        return _in_context(ctx, wrapped)(*args, **kwargs)
+
+    return wrapper
+
+
+class ThreadingIntegration(BaseIntegration):
+    name = "threading"
+    modules = ("threading",)
+    targets = (
+        PatchTarget("threading", "Thread.start", thread_start),
+        PatchTarget("threading", "Thread.run", thread_run),
+        PatchTarget("concurrent.futures.thread", "ThreadPoolExecutor.submit", executor_submit),
+    )
