@@ -119,7 +119,8 @@ def test_each_toggle_switches_an_integration_off(tmp_path: Path) -> None:
     code = """
 traceroot.instrument()
 import toy_framework
-print(json.dumps({"status": status(), "wrapped": hasattr(toy_framework.Client.call, "__wrapped__")}))
+wrapped = hasattr(toy_framework.Client.call, "__wrapped__")
+print(json.dumps({"status": status(), "wrapped": wrapped}))
 """
     for variable, value in [
         ("TRACEROOT_INSTRUMENT_TOY", "false"),
@@ -166,7 +167,8 @@ def test_unsupported_version_skipped_with_one_warning_naming_the_range(tmp_path:
         """
 traceroot.instrument(integrations=["toy_future"])
 import toy_framework
-print(json.dumps({"status": status(), "wrapped": hasattr(toy_framework.Client.call, "__wrapped__")}))
+wrapped = hasattr(toy_framework.Client.call, "__wrapped__")
+print(json.dumps({"status": status(), "wrapped": wrapped}))
 """,
         tmp_path,
     )
