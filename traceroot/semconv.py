@@ -27,6 +27,10 @@ LLM_PROMPT: Final = "traceroot.llm.prompt"
 LLM_MODEL_PARAMETERS: Final = "traceroot.llm.model_parameters"
 # Set when a captured value was cut to the size budget: the attribute names that were cut.
 TRUNCATED: Final = "traceroot.truncated"
+# Streams: seconds from the request to the first chunk, and whether the stream stopped early.
+LLM_TIME_TO_FIRST_CHUNK: Final = "traceroot.llm.time_to_first_chunk"
+LLM_STREAM_PARTIAL: Final = "traceroot.llm.stream.partial"
+LLM_INPUT_COUNT: Final = "traceroot.llm.input.count"
 
 # -- OpenTelemetry GenAI ------------------------------------------------------------------------
 GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
@@ -41,6 +45,12 @@ GEN_AI_REQUEST_STOP_SEQUENCES: Final = "gen_ai.request.stop_sequences"
 GEN_AI_REQUEST_FREQUENCY_PENALTY: Final = "gen_ai.request.frequency_penalty"
 GEN_AI_REQUEST_PRESENCE_PENALTY: Final = "gen_ai.request.presence_penalty"
 GEN_AI_REQUEST_STREAM: Final = "gen_ai.request.stream"
+GEN_AI_REQUEST_CHOICE_COUNT: Final = "gen_ai.request.choice.count"
+GEN_AI_REQUEST_ENCODING_FORMATS: Final = "gen_ai.request.encoding_formats"
+GEN_AI_OUTPUT_TYPE: Final = "gen_ai.output.type"
+GEN_AI_EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension.count"
+OPENAI_REQUEST_SERVICE_TIER: Final = "openai.request.service_tier"
+OPENAI_RESPONSE_SERVICE_TIER: Final = "openai.response.service_tier"
 GEN_AI_RESPONSE_MODEL: Final = "gen_ai.response.model"
 GEN_AI_RESPONSE_ID: Final = "gen_ai.response.id"
 GEN_AI_RESPONSE_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
@@ -57,9 +67,18 @@ GEN_AI_TOOL_CALL_ID: Final = "gen_ai.tool.call.id"
 GEN_AI_TOOL_CALL_ARGUMENTS: Final = "gen_ai.tool.call.arguments"
 GEN_AI_TOOL_CALL_RESULT: Final = "gen_ai.tool.call.result"
 
+# Values of gen_ai.operation.name.
+OPERATION_CHAT: Final = "chat"
+OPERATION_TEXT_COMPLETION: Final = "text_completion"
+OPERATION_EMBEDDINGS: Final = "embeddings"
+OPERATION_RETRIEVAL: Final = "retrieval"
+OPERATION_EXECUTE_TOOL: Final = "execute_tool"
+OPERATION_INVOKE_AGENT: Final = "invoke_agent"
+
 # -- General OpenTelemetry ----------------------------------------------------------------------
 ERROR_TYPE: Final = "error.type"
 SERVER_ADDRESS: Final = "server.address"
+SERVER_PORT: Final = "server.port"
 HTTP_RESPONSE_STATUS_CODE: Final = "http.response.status_code"
 
 # -- OpenInference names read from the context, so its ``using_attributes`` keeps working -------

@@ -1,0 +1,150 @@
+"""The shared engine for model-call spans: what every LLM integration records the same way.
+
+One model call is one ``llm`` span named ``"{operation} {model}"``. Messages follow the
+OpenTelemetry GenAI JSON shape (``{"role", "parts": [{"type": "text", "content"}, ...]}``) and are
+recorded only while content capture is on; usage, models, finish reasons and timing always are.
+Provider modules only translate their own request and response objects into these calls.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from opentelemetry import context as otel_context
+from opentelemetry.trace import Span
+
+from traceroot import semconv, spans
+from traceroot.config import current as current_settings
+from traceroot.spans import SpanKind
+
+_DATA_URL_KEEP: Final = 64
+
+
+def start_llm_span(
+    operation: str,
+    model: str | None,
+    *,
+    provider: str,
+    attributes: Mapping[str, Any] | None = None,
+    parent: otel_context.Context | None = None,
+) -> Span:
+    """Start the ``llm`` span of one model call."""
+    span_attributes: dict[str, Any] = {
+        semconv.GEN_AI_OPERATION_NAME: operation,
+        semconv.GEN_AI_PROVIDER_NAME: provider,
+    }
+    if model:
+        span_attributes[semconv.GEN_AI_REQUEST_MODEL] = model
+    if attributes:
+        span_attributes.update(attributes)
+    name = f"{operation} {model}" if model else operation
+    return spans.start(name, SpanKind.LLM, parent=parent, attributes=span_attributes)
+
+
+def capturing_content() -> bool:
+    return current_settings().capture_content
+
+
+def set_content(span: Span, key: str, value: Any) -> None:
+    """Record prompt or output content as JSON, unless content capture is off."""
+    if value is not None and capturing_content():
+        spans.set_json(span, key, value)
+
+
+def set_usage(
+    span: Span,
+    *,
+    input_tokens: object = None,
+    output_tokens: object = None,
+    cache_read_tokens: object = None,
+    cache_creation_tokens: object = None,
+    reasoning_tokens: object = None,
+) -> None:
+    """Token counts of this call; counts that are absent or not integers are left out."""
+    for key, value in (
+        (semconv.GEN_AI_USAGE_INPUT_TOKENS, input_tokens),
+        (semconv.GEN_AI_USAGE_OUTPUT_TOKENS, output_tokens),
+        (semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, cache_read_tokens),
+        (semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, cache_creation_tokens),
+        (semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, reasoning_tokens),
+    ):
+        if isinstance(value, int) and not isinstance(value, bool):
+            span.set_attribute(key, value)
+
+
+def set_if(span: Span, key: str, value: object) -> None:
+    """Set a scalar attribute when the value is one OpenTelemetry can hold."""
+    if isinstance(value, (str, bool, int, float)):
+        span.set_attribute(key, value)
+    elif isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+        span.set_attribute(key, list(value))
+
+
+def record_error(span: Span, error: BaseException) -> None:
+    """An API error: status, ``error.type``, one exception event, and the HTTP status if any."""
+    spans.record_error(span, error)
+    status = getattr(error, "status_code", None)
+    if isinstance(status, int):
+        span.set_attribute(semconv.HTTP_RESPONSE_STATUS_CODE, status)
+
+
+# -- Message parts (OpenTelemetry GenAI JSON shape) -----------------------------------------------
+def text_part(text: object) -> dict[str, Any]:
+    return {"type": "text", "content": text}
+
+
+def tool_call_part(call_id: object, name: object, arguments: object) -> dict[str, Any]:
+    return {
+        "type": "tool_call",
+        "id": call_id,
+        "name": name,
+        "arguments": parse_arguments(arguments),
+    }
+
+
+def tool_response_part(call_id: object, response: object) -> dict[str, Any]:
+    return {"type": "tool_call_response", "id": call_id, "response": response}
+
+
+def uri_part(uri: str, modality: str) -> dict[str, Any]:
+    """A reference to media; inline ``data:`` URLs keep their header, not the payload."""
+    return {"type": "uri", "modality": modality, "uri": shorten_data_url(uri)}
+
+
+def message(
+    role: object, parts: list[dict[str, Any]], finish_reason: object = None
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {"role": role, "parts": parts}
+    if finish_reason is not None:
+        entry["finish_reason"] = finish_reason
+    return entry
+
+
+def parse_arguments(arguments: object) -> object:
+    """Tool-call arguments arrive as JSON text; keep them structured when they parse."""
+    if isinstance(arguments, str):
+        try:
+            return json.loads(arguments)
+        except ValueError:
+            return arguments
+    return arguments
+
+
+def shorten_data_url(uri: str) -> str:
+    if not uri.startswith("data:") or len(uri) <= 2 * _DATA_URL_KEEP:
+        return uri
+    header, _, payload = uri.partition(",")
+    return f"{header},<{len(payload)} characters omitted>"
+
+
+def field(obj: object, name: str, default: Any = None) -> Any:
+    """``obj.name`` or ``obj[name]``: provider payloads come as objects or as plain dicts."""
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def texts(values: Iterable[object]) -> list[str]:
+    return [value for value in values if isinstance(value, str)]

@@ -1,0 +1,212 @@
+"""``/chat/completions``: ``create`` (streamed or not), ``parse`` and the ``stream()`` helper."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from opentelemetry.trace import Span
+
+from traceroot import genai, semconv
+from traceroot.genai import field
+from traceroot.integrations.openai import common
+
+PARAMETERS: Final = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "seed",
+    "stop",
+    "frequency_penalty",
+    "presence_penalty",
+    "n",
+    "response_format",
+    "tool_choice",
+    "parallel_tool_calls",
+    "reasoning_effort",
+    "logprobs",
+    "top_logprobs",
+    "service_tier",
+)
+
+
+class ChatEndpoint:
+    operation = semconv.OPERATION_CHAT
+
+    def record_request(self, span: Span, body: Mapping[str, Any]) -> None:
+        common.record_parameters(span, body, PARAMETERS)
+        genai.set_if(span, semconv.GEN_AI_REQUEST_CHOICE_COUNT, body.get("n"))
+        common.record_output_type(span, field(body.get("response_format"), "type"))
+        genai.set_content(span, semconv.GEN_AI_INPUT_MESSAGES, input_messages(body.get("messages")))
+        common.record_tool_definitions(span, body.get("tools"))
+
+    def record_response(self, span: Span, response: Any) -> None:
+        common.record_identity(span, response)
+        choices = field(response, "choices") or []
+        common.record_finish_reasons(span, [field(choice, "finish_reason") for choice in choices])
+        usage = field(response, "usage")
+        record_usage(span, usage)
+        outputs = [
+            output_message(field(choice, "message"), field(choice, "finish_reason"))
+            for choice in choices
+        ]
+        genai.set_content(span, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
+
+    def accumulator(self) -> ChatStream:
+        return ChatStream()
+
+
+def record_usage(span: Span, usage: Any) -> None:
+    if usage is None:
+        return
+    genai.set_usage(
+        span,
+        input_tokens=field(usage, "prompt_tokens"),
+        output_tokens=field(usage, "completion_tokens"),
+        cache_read_tokens=field(field(usage, "prompt_tokens_details"), "cached_tokens"),
+        reasoning_tokens=field(field(usage, "completion_tokens_details"), "reasoning_tokens"),
+    )
+
+
+def input_messages(messages: object) -> list[dict[str, Any]] | None:
+    if not isinstance(messages, (list, tuple)):
+        return None
+    return [_input_message(message) for message in messages]
+
+
+def _input_message(message: Any) -> dict[str, Any]:
+    role = field(message, "role")
+    if role == "tool":
+        return genai.message(
+            role, [genai.tool_response_part(field(message, "tool_call_id"), _content(message))]
+        )
+    parts = _content_parts(field(message, "content"))
+    for call in field(message, "tool_calls") or []:
+        function = field(call, "function")
+        parts.append(
+            genai.tool_call_part(
+                field(call, "id"), field(function, "name"), field(function, "arguments")
+            )
+        )
+    return genai.message(role, parts)
+
+
+def _content(message: Any) -> Any:
+    content = field(message, "content")
+    if isinstance(content, list):
+        return " ".join(genai.texts(field(part, "text") for part in content))
+    return content
+
+
+def _content_parts(content: object) -> list[dict[str, Any]]:
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [genai.text_part(content)]
+    parts: list[dict[str, Any]] = []
+    for part in content if isinstance(content, (list, tuple)) else [content]:
+        kind = field(part, "type")
+        if kind == "text":
+            parts.append(genai.text_part(field(part, "text")))
+        elif kind == "image_url":
+            parts.append(genai.uri_part(str(field(field(part, "image_url"), "url")), "image"))
+        elif kind == "input_audio":
+            parts.append({"type": "blob", "modality": "audio", "content": "<audio omitted>"})
+        elif kind == "file":
+            file = field(part, "file")
+            parts.append({"type": "file", "modality": "file", "file_id": field(file, "file_id")})
+        elif kind == "refusal":
+            parts.append(genai.text_part(field(part, "refusal")))
+        else:
+            parts.append({"type": str(kind)})
+    return parts
+
+
+def output_message(message: Any, finish_reason: object) -> dict[str, Any]:
+    parts: list[dict[str, Any]] = []
+    content = field(message, "content")
+    if content:
+        parts.append(genai.text_part(content))
+    refusal = field(message, "refusal")
+    if refusal:
+        parts.append({"type": "refusal", "content": refusal})
+    for call in field(message, "tool_calls") or []:
+        function = field(call, "function")
+        parts.append(
+            genai.tool_call_part(
+                field(call, "id"), field(function, "name"), field(function, "arguments")
+            )
+        )
+    return genai.message(field(message, "role") or "assistant", parts, finish_reason)
+
+
+class _Choice:
+    __slots__ = ("calls", "finish_reason", "refusal", "role", "text")
+
+    def __init__(self) -> None:
+        self.role: object = None
+        self.text: list[str] = []
+        self.refusal: list[str] = []
+        self.calls: dict[int, dict[str, Any]] = {}
+        self.finish_reason: object = None
+
+
+class ChatStream:
+    """Rebuilds the choices of a streamed chat completion from its chunks."""
+
+    def __init__(self) -> None:
+        self.first: Any = None
+        self.usage: Any = None
+        self.choices: dict[int, _Choice] = {}
+
+    def add(self, chunk: Any) -> None:
+        if self.first is None:
+            self.first = chunk
+        usage = field(chunk, "usage")
+        if usage is not None:
+            self.usage = usage
+        for choice_chunk in field(chunk, "choices") or []:
+            choice = self.choices.setdefault(field(choice_chunk, "index", 0) or 0, _Choice())
+            delta = field(choice_chunk, "delta")
+            if field(delta, "role"):
+                choice.role = field(delta, "role")
+            if field(delta, "content"):
+                choice.text.append(field(delta, "content"))
+            if field(delta, "refusal"):
+                choice.refusal.append(field(delta, "refusal"))
+            for call in field(delta, "tool_calls") or []:
+                entry = choice.calls.setdefault(
+                    field(call, "index", 0) or 0, {"id": None, "name": None, "arguments": []}
+                )
+                function = field(call, "function")
+                entry["id"] = field(call, "id") or entry["id"]
+                entry["name"] = field(function, "name") or entry["name"]
+                if field(function, "arguments"):
+                    entry["arguments"].append(field(function, "arguments"))
+            if field(choice_chunk, "finish_reason"):
+                choice.finish_reason = field(choice_chunk, "finish_reason")
+
+    def record(self, span: Span) -> None:
+        if self.first is not None:
+            common.record_identity(span, self.first)
+        record_usage(span, self.usage)
+        ordered = [self.choices[index] for index in sorted(self.choices)]
+        common.record_finish_reasons(span, [choice.finish_reason for choice in ordered])
+        outputs = []
+        for choice in ordered:
+            message = {
+                "role": choice.role or "assistant",
+                "content": "".join(choice.text) or None,
+                "refusal": "".join(choice.refusal) or None,
+                "tool_calls": [
+                    {
+                        "id": call["id"],
+                        "function": {"name": call["name"], "arguments": "".join(call["arguments"])},
+                    }
+                    for _, call in sorted(choice.calls.items())
+                ],
+            }
+            outputs.append(output_message(message, choice.finish_reason))
+        if outputs:
+            genai.set_content(span, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)

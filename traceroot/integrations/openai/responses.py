@@ -1,0 +1,157 @@
+"""``/responses``: the Responses API, ``create`` (streamed or not), ``parse`` and ``stream()``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from opentelemetry.trace import Span
+
+from traceroot import genai, semconv
+from traceroot.genai import field
+from traceroot.integrations.openai import common
+
+PARAMETERS: Final = (
+    "temperature",
+    "top_p",
+    "max_output_tokens",
+    "tool_choice",
+    "parallel_tool_calls",
+    "text",
+    "reasoning",
+    "service_tier",
+    "truncation",
+    "previous_response_id",
+)
+_FINAL_EVENTS: Final = ("response.completed", "response.incomplete", "response.failed")
+
+
+class ResponsesEndpoint:
+    operation = semconv.OPERATION_CHAT
+
+    def record_request(self, span: Span, body: Mapping[str, Any]) -> None:
+        common.record_parameters(span, body, PARAMETERS)
+        common.record_output_type(span, field(field(body.get("text"), "format"), "type"))
+        messages = []
+        if body.get("instructions"):
+            messages.append(genai.message("system", [genai.text_part(body["instructions"])]))
+        messages.extend(input_messages(body.get("input")))
+        genai.set_content(span, semconv.GEN_AI_INPUT_MESSAGES, messages)
+        common.record_tool_definitions(span, body.get("tools"))
+
+    def record_response(self, span: Span, response: Any) -> None:
+        common.record_identity(span, response)
+        common.record_finish_reasons(span, [finish_reason(response)])
+        usage = field(response, "usage")
+        if usage is not None:
+            genai.set_usage(
+                span,
+                input_tokens=field(usage, "input_tokens"),
+                output_tokens=field(usage, "output_tokens"),
+                cache_read_tokens=field(field(usage, "input_tokens_details"), "cached_tokens"),
+                reasoning_tokens=field(field(usage, "output_tokens_details"), "reasoning_tokens"),
+            )
+        output = output_message(field(response, "output") or [], finish_reason(response))
+        genai.set_content(span, semconv.GEN_AI_OUTPUT_MESSAGES, [output])
+
+    def accumulator(self) -> ResponsesStream:
+        return ResponsesStream(self)
+
+
+def input_messages(value: object) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [genai.message("user", [genai.text_part(value)])]
+    messages: list[dict[str, Any]] = []
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        kind = field(item, "type")
+        if kind == "function_call":
+            part = genai.tool_call_part(
+                field(item, "call_id"), field(item, "name"), field(item, "arguments")
+            )
+            messages.append(genai.message("assistant", [part]))
+        elif kind == "function_call_output":
+            part = genai.tool_response_part(field(item, "call_id"), field(item, "output"))
+            messages.append(genai.message("tool", [part]))
+        elif field(item, "role") is not None:
+            messages.append(
+                genai.message(field(item, "role"), _content_parts(field(item, "content")))
+            )
+        else:
+            messages.append(genai.message("user", [{"type": str(kind)}]))
+    return messages
+
+
+def _content_parts(content: object) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [genai.text_part(content)]
+    parts: list[dict[str, Any]] = []
+    for part in content if isinstance(content, (list, tuple)) else []:
+        kind = field(part, "type")
+        if kind in ("input_text", "output_text", "text"):
+            parts.append(genai.text_part(field(part, "text")))
+        elif kind == "input_image":
+            url = field(part, "image_url") or field(part, "file_id")
+            parts.append(genai.uri_part(str(url), "image"))
+        elif kind == "refusal":
+            parts.append({"type": "refusal", "content": field(part, "refusal")})
+        else:
+            parts.append({"type": str(kind)})
+    return parts
+
+
+def output_message(output: list[Any], reason: object) -> dict[str, Any]:
+    parts: list[dict[str, Any]] = []
+    for item in output:
+        kind = field(item, "type")
+        if kind == "message":
+            parts.extend(_content_parts(field(item, "content")))
+        elif kind == "function_call":
+            parts.append(
+                genai.tool_call_part(
+                    field(item, "call_id"), field(item, "name"), field(item, "arguments")
+                )
+            )
+    return genai.message("assistant", parts, reason)
+
+
+def finish_reason(response: Any) -> str | None:
+    incomplete = field(field(response, "incomplete_details"), "reason")
+    if incomplete:
+        return str(incomplete)
+    status = field(response, "status")
+    if any(field(item, "type") == "function_call" for item in field(response, "output") or []):
+        return "tool_calls"
+    if status == "completed":
+        return "stop"
+    return str(status) if status else None
+
+
+class ResponsesStream:
+    """Keeps the final response event; until it comes, the text deltas seen so far."""
+
+    def __init__(self, endpoint: ResponsesEndpoint) -> None:
+        self.endpoint = endpoint
+        self.started: Any = None
+        self.final: Any = None
+        self.text: list[str] = []
+
+    def add(self, event: Any) -> None:
+        kind = field(event, "type")
+        if kind == "response.output_text.delta":
+            self.text.append(field(event, "delta") or "")
+        elif kind == "response.created":
+            self.started = field(event, "response")
+        elif kind in _FINAL_EVENTS:
+            self.final = field(event, "response")
+
+    def record(self, span: Span) -> None:
+        if self.final is not None:
+            self.endpoint.record_response(span, self.final)
+            return
+        if self.started is not None:
+            common.record_identity(span, self.started)
+        if self.text:
+            partial = genai.message("assistant", [genai.text_part("".join(self.text))])
+            genai.set_content(span, semconv.GEN_AI_OUTPUT_MESSAGES, [partial])

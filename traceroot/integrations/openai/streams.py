@@ -1,0 +1,173 @@
+"""Transparent proxies for streamed responses: the caller gets the same chunks, in order.
+
+The span ends exactly once: when the stream is exhausted, raises, is closed, leaves its ``with``
+block, or is garbage-collected unfinished. A stream that stopped early is marked partial and keeps
+what arrived. The ``stream()`` helpers wrap the raw stream we return, so they are covered too.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from typing import Any
+
+import wrapt
+from opentelemetry.trace import Span
+
+from traceroot import genai, semconv
+from traceroot.guard import contained
+from traceroot.integrations.openai.endpoint import StreamAccumulator
+
+_accumulating = contained("openai.stream.chunk")
+_recording = contained("openai.stream.end")
+
+
+class StreamRecorder:
+    """Collects one stream's chunks into its span and ends the span once."""
+
+    __slots__ = ("_done", "_started", "accumulator", "exhausted", "first_chunk", "span")
+
+    def __init__(self, span: Span, accumulator: StreamAccumulator, started: float) -> None:
+        self.span = span
+        self.accumulator = accumulator
+        self._started = started
+        self._done = threading.Lock()
+        self.first_chunk = True
+        self.exhausted = False
+
+    def chunk(self, chunk: Any) -> None:
+        with _accumulating:
+            if self.first_chunk:
+                self.first_chunk = False
+                elapsed = time.monotonic() - self._started
+                self.span.set_attribute(semconv.LLM_TIME_TO_FIRST_CHUNK, elapsed)
+            self.accumulator.add(chunk)
+
+    def finish(self, error: BaseException | None = None) -> None:
+        if not self._done.acquire(blocking=False):
+            return  # already ended
+        with _recording:
+            self.accumulator.record(self.span)
+            if not self.exhausted:
+                self.span.set_attribute(semconv.LLM_STREAM_PARTIAL, True)
+            if error is not None and not isinstance(error, GeneratorExit):
+                genai.record_error(self.span, error)
+        self.span.end()
+
+    def abandon(self) -> None:
+        """Called when the caller dropped the stream without finishing it."""
+        self.finish()
+
+
+class SyncStream(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore]
+    """Stands in for ``openai.Stream``."""
+
+    def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:
+        super().__init__(wrapped)
+        self._self_recorder = recorder
+        weakref.finalize(self, recorder.abandon)
+
+    def __iter__(self) -> SyncStream:
+        return self
+
+    def __next__(self) -> Any:
+        recorder = self._self_recorder
+        try:
+            chunk = self.__wrapped__.__next__()
+        except StopIteration:
+            recorder.exhausted = True
+            recorder.finish()
+            raise
+        except BaseException as error:
+            recorder.finish(error)
+            raise
+        recorder.chunk(chunk)
+        return chunk
+
+    def close(self) -> None:
+        try:
+            self.__wrapped__.close()
+        finally:
+            self._self_recorder.finish()
+
+    def __enter__(self) -> SyncStream:
+        self.__wrapped__.__enter__()
+        return self
+
+    def __exit__(self, exc_type: Any, error: BaseException | None, tb: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(exc_type, error, tb)
+        finally:
+            self._self_recorder.finish(error)
+
+    @property
+    def response(self) -> Any:
+        # The stream() helpers close the stream through its HTTP response; hear that too.
+        return _ClosingResponse(self.__wrapped__.response, self._self_recorder)
+
+
+class AsyncStream(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore]
+    """Stands in for ``openai.AsyncStream``."""
+
+    def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:
+        super().__init__(wrapped)
+        self._self_recorder = recorder
+        weakref.finalize(self, recorder.abandon)
+
+    def __aiter__(self) -> AsyncStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        recorder = self._self_recorder
+        try:
+            chunk = await self.__wrapped__.__anext__()
+        except StopAsyncIteration:
+            recorder.exhausted = True
+            recorder.finish()
+            raise
+        except BaseException as error:
+            recorder.finish(error)
+            raise
+        recorder.chunk(chunk)
+        return chunk
+
+    async def close(self) -> None:
+        try:
+            await self.__wrapped__.close()
+        finally:
+            self._self_recorder.finish()
+
+    async def __aenter__(self) -> AsyncStream:
+        await self.__wrapped__.__aenter__()
+        return self
+
+    async def __aexit__(self, exc_type: Any, error: BaseException | None, tb: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(exc_type, error, tb)
+        finally:
+            self._self_recorder.finish(error)
+
+    @property
+    def response(self) -> Any:
+        return _ClosingResponse(self.__wrapped__.response, self._self_recorder)
+
+
+class _ClosingResponse(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore]
+    """The stream's HTTP response; closing it ends the stream's span."""
+
+    def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:
+        super().__init__(wrapped)
+        self._self_recorder = recorder
+
+    def close(self) -> None:
+        try:
+            self.__wrapped__.close()
+        finally:
+            self._self_recorder.finish()
+
+    async def aclose(self) -> None:
+        try:
+            await self.__wrapped__.aclose()
+        finally:
+            self._self_recorder.finish()
