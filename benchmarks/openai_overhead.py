@@ -96,7 +96,9 @@ def run(port: int, calls: int, rounds: int) -> None:
     trace.set_tracer_provider(provider)
     traceroot.instrument(exporter="none", integrations=[])
     tracer = trace.get_tracer("hand-written")
-    client = openai.OpenAI(api_key="sk-bench", base_url=f"http://127.0.0.1:{port}/v1", max_retries=0)
+    client = openai.OpenAI(
+        api_key="sk-bench", base_url=f"http://127.0.0.1:{port}/v1", max_retries=0
+    )
 
     def bare() -> object:
         return client.chat.completions.create(model="gpt-bench", messages=MESSAGES, temperature=0.2)
@@ -138,7 +140,9 @@ def run(port: int, calls: int, rounds: int) -> None:
     print("OpenAI chat call, real client against a local server (per call)")
     print(f"  uninstrumented call                 {floor:8.1f} us")
     print(f"  hand-written span, same attributes  {hand:+8.1f} us")
-    print(f"  traceroot openai integration        {ours:+8.1f} us   ({ours / hand:.2f}x hand-written)")
+    print(
+        f"  traceroot openai integration        {ours:+8.1f} us   ({ours / hand:.2f}x hand-written)"
+    )
 
 
 if __name__ == "__main__":
