@@ -4,6 +4,10 @@ One model call is one ``llm`` span named ``"{operation} {model}"``. Messages fol
 OpenTelemetry GenAI JSON shape (``{"role", "parts": [{"type": "text", "content"}, ...]}``) and are
 recorded only while content capture is on; usage, models, finish reasons and timing always are.
 Provider modules only translate their own request and response objects into these calls.
+
+The helpers fill a plain dict of attributes, set on the span in one call when the request starts
+and one when the response is read: every ``set_attribute`` takes the span's lock, so batching them
+is most of what keeps an instrumented call cheap.
 """
 
 from __future__ import annotations
@@ -43,18 +47,26 @@ def start_llm_span(
     return spans.start(name, SpanKind.LLM, parent=parent, attributes=span_attributes)
 
 
+Attributes = dict[str, Any]
+
+
 def capturing_content() -> bool:
     return current_settings().capture_content
 
 
-def set_content(span: Span, key: str, value: Any) -> None:
+def set_content(attributes: Attributes, key: str, value: Any) -> None:
     """Record prompt or output content as JSON, unless content capture is off."""
     if value is not None and capturing_content():
-        spans.set_json(span, key, value)
+        spans.json_into(attributes, key, value)
+
+
+def set_json(attributes: Attributes, key: str, value: Any) -> None:
+    """Record a structured value that is not user content (parameters, tool schemas)."""
+    spans.json_into(attributes, key, value, content=False)
 
 
 def set_usage(
-    span: Span,
+    attributes: Attributes,
     *,
     input_tokens: object = None,
     output_tokens: object = None,
@@ -71,15 +83,15 @@ def set_usage(
         (semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, reasoning_tokens),
     ):
         if isinstance(value, int) and not isinstance(value, bool):
-            span.set_attribute(key, value)
+            attributes[key] = value
 
 
-def set_if(span: Span, key: str, value: object) -> None:
+def set_if(attributes: Attributes, key: str, value: object) -> None:
     """Set a scalar attribute when the value is one OpenTelemetry can hold."""
     if isinstance(value, (str, bool, int, float)):
-        span.set_attribute(key, value)
+        attributes[key] = value
     elif isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
-        span.set_attribute(key, list(value))
+        attributes[key] = list(value)
 
 
 def record_error(span: Span, error: BaseException) -> None:
@@ -141,7 +153,7 @@ def shorten_data_url(uri: str) -> str:
 
 def field(obj: object, name: str, default: Any = None) -> Any:
     """``obj.name`` or ``obj[name]``: provider payloads come as objects or as plain dicts."""
-    if isinstance(obj, Mapping):
+    if isinstance(obj, dict):  # not the Mapping ABC: its isinstance check costs ten times more
         return obj.get(name, default)
     return getattr(obj, name, default)
 

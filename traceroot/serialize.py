@@ -45,13 +45,7 @@ def to_json_checked(value: Any, *, budget: int = DEFAULT_BUDGET) -> tuple[str, b
         text = _encode_safely(value[:budget])
         return _truncate(text, budget, original_length=len(value.encode("utf-8", "replace"))), True
     try:
-        text = json.dumps(
-            value,
-            default=_simple_default,
-            ensure_ascii=False,
-            allow_nan=False,
-            separators=(",", ":"),
-        )
+        text = _fast_encode(value)
         text.encode("utf-8")  # lone surrogates cannot be exported; let the careful path escape them
     except Exception:  # noqa: BLE001 - any failure of the fast path falls back to the careful one
         text = _encode_safely(_jsonable(value, 0, budget, set()))
@@ -211,3 +205,9 @@ def _safe_str(obj: Any) -> str:
     except Exception:  # noqa: BLE001 - user __str__ may do anything
         return _describe(obj)
     return text if isinstance(text, str) else _describe(obj)
+
+
+# One encoder for the fast path: json.dumps with options builds a new encoder on every call.
+_fast_encode = json.JSONEncoder(
+    default=_simple_default, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+).encode

@@ -110,6 +110,24 @@ def set_json(span: Span, key: str, value: Any, *, content: bool = True) -> None:
     ``content`` values (inputs, outputs, messages) first pass through the user's ``redact`` hook;
     if the hook fails, the value is withheld rather than recorded unredacted.
     """
+    text, truncated = _json_text(value, content)
+    span.set_attribute(key, text)
+    if truncated:
+        previous = getattr(span, "attributes", None) or {}
+        names = list(previous.get(semconv.TRUNCATED, ()))
+        if key not in names:
+            span.set_attribute(semconv.TRUNCATED, [*names, key])
+
+
+def json_into(attributes: dict[str, Any], key: str, value: Any, *, content: bool = True) -> None:
+    """Like :func:`set_json`, into a dict of attributes that is set on a span in one call."""
+    text, truncated = _json_text(value, content)
+    attributes[key] = text
+    if truncated:
+        attributes[semconv.TRUNCATED] = [*attributes.get(semconv.TRUNCATED, ()), key]
+
+
+def _json_text(value: Any, content: bool) -> tuple[str, bool]:
     settings = current_settings()
     if content and settings.redact is not None:
         try:
@@ -119,17 +137,7 @@ def set_json(span: Span, key: str, value: Any, *, content: bool = True) -> None:
                 "redact:failed", "traceroot: the redact hook failed (%r); value withheld", error
             )
             value = "<withheld: redact hook failed>"
-    text, truncated = to_json_checked(value, budget=settings.max_attribute_bytes)
-    span.set_attribute(key, text)
-    if truncated:
-        mark_truncated(span, key)
-
-
-def mark_truncated(span: Span, key: str) -> None:
-    previous = getattr(span, "attributes", None) or {}
-    names = list(previous.get(semconv.TRUNCATED, ()))
-    if key not in names:
-        span.set_attribute(semconv.TRUNCATED, [*names, key])
+    return to_json_checked(value, budget=settings.max_attribute_bytes)
 
 
 def record_error(span: Span, error: BaseException) -> None:

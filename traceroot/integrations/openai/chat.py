@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from opentelemetry.trace import Span
-
 from traceroot import genai, semconv
-from traceroot.genai import field
+from traceroot.genai import Attributes, field
 from traceroot.integrations.openai import common
 
 PARAMETERS: Final = (
@@ -34,34 +32,38 @@ PARAMETERS: Final = (
 class ChatEndpoint:
     operation = semconv.OPERATION_CHAT
 
-    def record_request(self, span: Span, body: Mapping[str, Any]) -> None:
-        common.record_parameters(span, body, PARAMETERS)
-        genai.set_if(span, semconv.GEN_AI_REQUEST_CHOICE_COUNT, body.get("n"))
-        common.record_output_type(span, field(body.get("response_format"), "type"))
-        genai.set_content(span, semconv.GEN_AI_INPUT_MESSAGES, input_messages(body.get("messages")))
-        common.record_tool_definitions(span, body.get("tools"))
+    def record_request(self, attributes: Attributes, body: Mapping[str, Any]) -> None:
+        common.record_parameters(attributes, body, PARAMETERS)
+        genai.set_if(attributes, semconv.GEN_AI_REQUEST_CHOICE_COUNT, body.get("n"))
+        common.record_output_type(attributes, field(body.get("response_format"), "type"))
+        genai.set_content(
+            attributes, semconv.GEN_AI_INPUT_MESSAGES, input_messages(body.get("messages"))
+        )
+        common.record_tool_definitions(attributes, body.get("tools"))
 
-    def record_response(self, span: Span, response: Any) -> None:
-        common.record_identity(span, response)
+    def record_response(self, attributes: Attributes, response: Any) -> None:
+        common.record_identity(attributes, response)
         choices = field(response, "choices") or []
-        common.record_finish_reasons(span, [field(choice, "finish_reason") for choice in choices])
+        common.record_finish_reasons(
+            attributes, [field(choice, "finish_reason") for choice in choices]
+        )
         usage = field(response, "usage")
-        record_usage(span, usage)
+        record_usage(attributes, usage)
         outputs = [
             output_message(field(choice, "message"), field(choice, "finish_reason"))
             for choice in choices
         ]
-        genai.set_content(span, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
+        genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
 
     def accumulator(self) -> ChatStream:
         return ChatStream()
 
 
-def record_usage(span: Span, usage: Any) -> None:
+def record_usage(attributes: Attributes, usage: Any) -> None:
     if usage is None:
         return
     genai.set_usage(
-        span,
+        attributes,
         input_tokens=field(usage, "prompt_tokens"),
         output_tokens=field(usage, "completion_tokens"),
         cache_read_tokens=field(field(usage, "prompt_tokens_details"), "cached_tokens"),
@@ -187,12 +189,12 @@ class ChatStream:
             if field(choice_chunk, "finish_reason"):
                 choice.finish_reason = field(choice_chunk, "finish_reason")
 
-    def record(self, span: Span) -> None:
+    def record(self, attributes: Attributes) -> None:
         if self.first is not None:
-            common.record_identity(span, self.first)
-        record_usage(span, self.usage)
+            common.record_identity(attributes, self.first)
+        record_usage(attributes, self.usage)
         ordered = [self.choices[index] for index in sorted(self.choices)]
-        common.record_finish_reasons(span, [choice.finish_reason for choice in ordered])
+        common.record_finish_reasons(attributes, [choice.finish_reason for choice in ordered])
         outputs = []
         for choice in ordered:
             message = {
@@ -209,4 +211,4 @@ class ChatStream:
             }
             outputs.append(output_message(message, choice.finish_reason))
         if outputs:
-            genai.set_content(span, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
+            genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from opentelemetry.trace import Span
-
 from traceroot import genai, semconv
-from traceroot.genai import field
+from traceroot.genai import Attributes, field
 from traceroot.integrations.openai import common
 
 COMPLETION_PARAMETERS: Final = (
@@ -30,25 +28,25 @@ class EmbeddingsEndpoint:
 
     operation = semconv.OPERATION_EMBEDDINGS
 
-    def record_request(self, span: Span, body: Mapping[str, Any]) -> None:
+    def record_request(self, attributes: Attributes, body: Mapping[str, Any]) -> None:
         inputs = body.get("input")
         count = len(inputs) if isinstance(inputs, (list, tuple)) and not _is_tokens(inputs) else 1
-        span.set_attribute(semconv.LLM_INPUT_COUNT, count)
+        attributes[semconv.LLM_INPUT_COUNT] = count
         encoding = body.get("encoding_format")
         if isinstance(encoding, str):
-            span.set_attribute(semconv.GEN_AI_REQUEST_ENCODING_FORMATS, [encoding])
-        genai.set_if(span, semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT, body.get("dimensions"))
-        genai.set_content(span, semconv.SPAN_INPUT, _texts(inputs))
+            attributes[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = [encoding]
+        genai.set_if(attributes, semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT, body.get("dimensions"))
+        genai.set_content(attributes, semconv.SPAN_INPUT, _texts(inputs))
 
-    def record_response(self, span: Span, response: Any) -> None:
-        genai.set_if(span, semconv.GEN_AI_RESPONSE_MODEL, field(response, "model"))
+    def record_response(self, attributes: Attributes, response: Any) -> None:
+        genai.set_if(attributes, semconv.GEN_AI_RESPONSE_MODEL, field(response, "model"))
         usage = field(response, "usage")
-        genai.set_usage(span, input_tokens=field(usage, "prompt_tokens"))
+        genai.set_usage(attributes, input_tokens=field(usage, "prompt_tokens"))
         data = field(response, "data") or []
         if data:
             vector = field(data[0], "embedding")
             if isinstance(vector, (list, tuple)):
-                span.set_attribute(semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT, len(vector))
+                attributes[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = len(vector)
 
     def accumulator(self) -> _NoStream:
         return _NoStream()
@@ -59,20 +57,22 @@ class CompletionsEndpoint:
 
     operation = semconv.OPERATION_TEXT_COMPLETION
 
-    def record_request(self, span: Span, body: Mapping[str, Any]) -> None:
-        common.record_parameters(span, body, COMPLETION_PARAMETERS)
+    def record_request(self, attributes: Attributes, body: Mapping[str, Any]) -> None:
+        common.record_parameters(attributes, body, COMPLETION_PARAMETERS)
         prompt = body.get("prompt")
         prompts = prompt if isinstance(prompt, list) and not _is_tokens(prompt) else [prompt]
         messages = [genai.message("user", [genai.text_part(p)]) for p in prompts if p is not None]
-        genai.set_content(span, semconv.GEN_AI_INPUT_MESSAGES, messages)
+        genai.set_content(attributes, semconv.GEN_AI_INPUT_MESSAGES, messages)
 
-    def record_response(self, span: Span, response: Any) -> None:
-        common.record_identity(span, response)
+    def record_response(self, attributes: Attributes, response: Any) -> None:
+        common.record_identity(attributes, response)
         choices = field(response, "choices") or []
-        common.record_finish_reasons(span, [field(choice, "finish_reason") for choice in choices])
+        common.record_finish_reasons(
+            attributes, [field(choice, "finish_reason") for choice in choices]
+        )
         usage = field(response, "usage")
         genai.set_usage(
-            span,
+            attributes,
             input_tokens=field(usage, "prompt_tokens"),
             output_tokens=field(usage, "completion_tokens"),
         )
@@ -82,7 +82,7 @@ class CompletionsEndpoint:
             )
             for c in choices
         ]
-        genai.set_content(span, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
+        genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
 
     def accumulator(self) -> CompletionsStream:
         return CompletionsStream(self)
@@ -107,7 +107,7 @@ class CompletionsStream:
             if field(choice, "finish_reason"):
                 self.reasons[index] = field(choice, "finish_reason")
 
-    def record(self, span: Span) -> None:
+    def record(self, attributes: Attributes) -> None:
         choices = [
             {"text": "".join(self.text[i]), "finish_reason": self.reasons.get(i)}
             for i in sorted(self.text)
@@ -118,14 +118,14 @@ class CompletionsStream:
             "choices": choices,
             "usage": self.usage,
         }
-        self.endpoint.record_response(span, response)
+        self.endpoint.record_response(attributes, response)
 
 
 class _NoStream:
     def add(self, chunk: Any) -> None:
         return None
 
-    def record(self, span: Span) -> None:
+    def record(self, attributes: Attributes) -> None:
         return None
 
 

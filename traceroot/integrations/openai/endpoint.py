@@ -1,11 +1,14 @@
-"""What an OpenAI endpoint module provides to the shared request wrapper."""
+"""What an OpenAI endpoint module provides to the shared request wrapper.
+
+Each method fills a dict of span attributes; the wrapper sets them on the span in one call.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from opentelemetry.trace import Span
+from traceroot.genai import Attributes
 
 
 class StreamAccumulator(Protocol):
@@ -13,14 +16,14 @@ class StreamAccumulator(Protocol):
 
     def add(self, chunk: Any) -> None: ...
 
-    def record(self, span: Span) -> None: ...
+    def record(self, attributes: Attributes) -> None: ...
 
 
 class Endpoint(Protocol):
     operation: str
 
-    def record_request(self, span: Span, body: Mapping[str, Any]) -> None: ...
+    def record_request(self, attributes: Attributes, body: Mapping[str, Any]) -> None: ...
 
-    def record_response(self, span: Span, response: Any) -> None: ...
+    def record_response(self, attributes: Attributes, response: Any) -> None: ...
 
     def accumulator(self) -> StreamAccumulator: ...

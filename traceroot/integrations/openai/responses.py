@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from opentelemetry.trace import Span
-
 from traceroot import genai, semconv
-from traceroot.genai import field
+from traceroot.genai import Attributes, field
 from traceroot.integrations.openai import common
 
 PARAMETERS: Final = (
@@ -29,30 +27,30 @@ _FINAL_EVENTS: Final = ("response.completed", "response.incomplete", "response.f
 class ResponsesEndpoint:
     operation = semconv.OPERATION_CHAT
 
-    def record_request(self, span: Span, body: Mapping[str, Any]) -> None:
-        common.record_parameters(span, body, PARAMETERS)
-        common.record_output_type(span, field(field(body.get("text"), "format"), "type"))
+    def record_request(self, attributes: Attributes, body: Mapping[str, Any]) -> None:
+        common.record_parameters(attributes, body, PARAMETERS)
+        common.record_output_type(attributes, field(field(body.get("text"), "format"), "type"))
         messages = []
         if body.get("instructions"):
             messages.append(genai.message("system", [genai.text_part(body["instructions"])]))
         messages.extend(input_messages(body.get("input")))
-        genai.set_content(span, semconv.GEN_AI_INPUT_MESSAGES, messages)
-        common.record_tool_definitions(span, body.get("tools"))
+        genai.set_content(attributes, semconv.GEN_AI_INPUT_MESSAGES, messages)
+        common.record_tool_definitions(attributes, body.get("tools"))
 
-    def record_response(self, span: Span, response: Any) -> None:
-        common.record_identity(span, response)
-        common.record_finish_reasons(span, [finish_reason(response)])
+    def record_response(self, attributes: Attributes, response: Any) -> None:
+        common.record_identity(attributes, response)
+        common.record_finish_reasons(attributes, [finish_reason(response)])
         usage = field(response, "usage")
         if usage is not None:
             genai.set_usage(
-                span,
+                attributes,
                 input_tokens=field(usage, "input_tokens"),
                 output_tokens=field(usage, "output_tokens"),
                 cache_read_tokens=field(field(usage, "input_tokens_details"), "cached_tokens"),
                 reasoning_tokens=field(field(usage, "output_tokens_details"), "reasoning_tokens"),
             )
         output = output_message(field(response, "output") or [], finish_reason(response))
-        genai.set_content(span, semconv.GEN_AI_OUTPUT_MESSAGES, [output])
+        genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, [output])
 
     def accumulator(self) -> ResponsesStream:
         return ResponsesStream(self)
@@ -146,12 +144,12 @@ class ResponsesStream:
         elif kind in _FINAL_EVENTS:
             self.final = field(event, "response")
 
-    def record(self, span: Span) -> None:
+    def record(self, attributes: Attributes) -> None:
         if self.final is not None:
-            self.endpoint.record_response(span, self.final)
+            self.endpoint.record_response(attributes, self.final)
             return
         if self.started is not None:
-            common.record_identity(span, self.started)
+            common.record_identity(attributes, self.started)
         if self.text:
             partial = genai.message("assistant", [genai.text_part("".join(self.text))])
-            genai.set_content(span, semconv.GEN_AI_OUTPUT_MESSAGES, [partial])
+            genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, [partial])

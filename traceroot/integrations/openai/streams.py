@@ -48,9 +48,11 @@ class StreamRecorder:
         if not self._done.acquire(blocking=False):
             return  # already ended
         with _recording:
-            self.accumulator.record(self.span)
+            attributes: dict[str, Any] = {}
+            self.accumulator.record(attributes)
             if not self.exhausted:
-                self.span.set_attribute(semconv.LLM_STREAM_PARTIAL, True)
+                attributes[semconv.LLM_STREAM_PARTIAL] = True
+            self.span.set_attributes(attributes)
             if error is not None and not isinstance(error, GeneratorExit):
                 genai.record_error(self.span, error)
         self.span.end()

@@ -52,23 +52,23 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call 
     endpoint = ENDPOINTS.get(getattr(options, "url", None))  # type: ignore[arg-type]
     if endpoint is None:
         return None
-    call = None
+    json_data = getattr(options, "json_data", None)
+    body: Mapping[str, Any] = json_data if isinstance(json_data, Mapping) else {}
+    stream = bool(kwargs.get("stream", False))
+    attributes: dict[str, Any] = {semconv.GEN_AI_REQUEST_STREAM: stream}
+    with _reading_request:
+        attributes.update(_server(client))
+        endpoint.record_request(attributes, body)
     with _starting:
-        json_data = getattr(options, "json_data", None)
-        body: Mapping[str, Any] = json_data if isinstance(json_data, Mapping) else {}
-        stream = bool(kwargs.get("stream", False))
         model = body.get("model")
         span = genai.start_llm_span(
             endpoint.operation,
             model if isinstance(model, str) else None,
             provider=_provider(client),
-            attributes={semconv.GEN_AI_REQUEST_STREAM: stream, **_server(client)},
+            attributes=attributes,
         )
-        call = _Call(span, endpoint, stream)
-    if call is not None:
-        with _reading_request:
-            endpoint.record_request(call.span, body)
-    return call
+        return _Call(span, endpoint, stream)
+    return None
 
 
 def _provider(client: Any) -> str:
@@ -101,7 +101,9 @@ def _succeed(call: _Call, result: Any) -> Any:
             return AsyncStream(result, _recorder(call))
         parsed = _parsed(result)
         if parsed is not None:
-            call.endpoint.record_response(call.span, parsed)
+            attributes: dict[str, Any] = {}
+            call.endpoint.record_response(attributes, parsed)
+            call.span.set_attributes(attributes)
     call.span.end()
     return result
 
