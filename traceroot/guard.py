@@ -79,6 +79,13 @@ class contained:  # noqa: N801 - reads as a verb at the use site: ``with contain
         report(self.site, exc)
         return not strict()
 
+    def failed(self, error: Exception) -> None:
+        """For hot paths that catch inline instead of entering the block: report, or re-raise
+        under ``TRACEROOT_STRICT``."""
+        report(self.site, error)
+        if strict():
+            raise error
+
     def __call__(self, fn: Callable[_P, _R | None]) -> Callable[_P, _R | None]:
         @functools.wraps(fn)
         def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R | None:

@@ -597,3 +597,47 @@ def test_non_model_endpoints_pass_through(traced: Spans, client: openai.OpenAI) 
     with pytest.raises(openai.NotFoundError):
         client.models.retrieve("gpt-test")
     assert traced.all() == []
+
+
+def test_async_responses_embeddings_and_completions(
+    traced: Spans, aclient: openai.AsyncOpenAI
+) -> None:
+    async def main() -> list[str]:
+        seen = []
+        response = await aclient.responses.create(model="gpt-test", input="async responses")
+        seen.append(response.output_text)
+        events = await aclient.responses.create(model="gpt-test", input="async stream", stream=True)
+        seen.append([e async for e in events][-1].type)
+        vectors = await aclient.embeddings.create(model="embed-test", input="one")
+        seen.append(str(len(vectors.data)))
+        completion = await aclient.completions.create(model="instruct-test", prompt="p")
+        seen.append(completion.choices[0].text)
+        chunks = await aclient.completions.create(model="instruct-test", prompt="q", stream=True)
+        seen.append("".join([c.choices[0].text async for c in chunks]).strip())
+        return seen
+
+    assert asyncio.run(main()) == [
+        "echo: async responses",
+        "response.completed",
+        "1",
+        "echo: p",
+        "echo: q",
+    ]
+    ordered = sorted(traced.all(), key=lambda s: s.start_time or 0)
+    assert [s.name for s in ordered] == [
+        "chat gpt-test",
+        "chat gpt-test",
+        "embeddings embed-test",
+        "text_completion instruct-test",
+        "text_completion instruct-test",
+    ]
+    assert [s.attributes[semconv.GEN_AI_REQUEST_STREAM] for s in ordered] == [
+        False,
+        True,
+        False,
+        False,
+        True,
+    ]
+    for span in ordered[:-1]:  # the streamed legacy completion sends no usage
+        assert span.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] > 0
+    assert all(span.end_time is not None for span in ordered)

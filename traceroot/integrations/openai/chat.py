@@ -154,6 +154,20 @@ class _Choice:
         self.finish_reason: object = None
 
 
+def _add_tool_calls(choice: _Choice, calls: Any) -> None:
+    for call in calls:
+        index = getattr(call, "index", 0) or 0
+        entry = choice.calls.get(index)
+        if entry is None:
+            entry = choice.calls[index] = {"id": None, "name": None, "arguments": []}
+        function = getattr(call, "function", None)
+        entry["id"] = getattr(call, "id", None) or entry["id"]
+        entry["name"] = getattr(function, "name", None) or entry["name"]
+        arguments = getattr(function, "arguments", None)
+        if arguments:
+            entry["arguments"].append(arguments)
+
+
 class ChatStream:
     """Rebuilds the choices of a streamed chat completion from its chunks."""
 
@@ -163,31 +177,34 @@ class ChatStream:
         self.choices: dict[int, _Choice] = {}
 
     def add(self, chunk: Any) -> None:
+        # Runs once per chunk: plain getattr on the SDK's chunk objects, nothing allocated
+        # unless the chunk carries something new.
         if self.first is None:
             self.first = chunk
-        usage = field(chunk, "usage")
+        usage = getattr(chunk, "usage", None)
         if usage is not None:
             self.usage = usage
-        for choice_chunk in field(chunk, "choices") or []:
-            choice = self.choices.setdefault(field(choice_chunk, "index", 0) or 0, _Choice())
-            delta = field(choice_chunk, "delta")
-            if field(delta, "role"):
-                choice.role = field(delta, "role")
-            if field(delta, "content"):
-                choice.text.append(field(delta, "content"))
-            if field(delta, "refusal"):
-                choice.refusal.append(field(delta, "refusal"))
-            for call in field(delta, "tool_calls") or []:
-                entry = choice.calls.setdefault(
-                    field(call, "index", 0) or 0, {"id": None, "name": None, "arguments": []}
-                )
-                function = field(call, "function")
-                entry["id"] = field(call, "id") or entry["id"]
-                entry["name"] = field(function, "name") or entry["name"]
-                if field(function, "arguments"):
-                    entry["arguments"].append(field(function, "arguments"))
-            if field(choice_chunk, "finish_reason"):
-                choice.finish_reason = field(choice_chunk, "finish_reason")
+        for choice_chunk in getattr(chunk, "choices", None) or ():
+            index = getattr(choice_chunk, "index", 0) or 0
+            choice = self.choices.get(index)
+            if choice is None:
+                choice = self.choices[index] = _Choice()
+            delta = getattr(choice_chunk, "delta", None)
+            content = getattr(delta, "content", None)
+            if content:
+                choice.text.append(content)
+            role = getattr(delta, "role", None)
+            if role:
+                choice.role = role
+            refusal = getattr(delta, "refusal", None)
+            if refusal:
+                choice.refusal.append(refusal)
+            calls = getattr(delta, "tool_calls", None)
+            if calls:
+                _add_tool_calls(choice, calls)
+            reason = getattr(choice_chunk, "finish_reason", None)
+            if reason:
+                choice.finish_reason = reason
 
     def record(self, attributes: Attributes) -> None:
         if self.first is not None:

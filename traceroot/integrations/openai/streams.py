@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from typing import Any
 
 import wrapt
@@ -26,29 +25,31 @@ _recording = contained("openai.stream.end")
 class StreamRecorder:
     """Collects one stream's chunks into its span and ends the span once."""
 
-    __slots__ = ("_done", "_started", "accumulator", "exhausted", "first_chunk", "span")
+    __slots__ = ("_done", "_started", "accumulator", "exhausted", "first_chunk_after", "span")
 
     def __init__(self, span: Span, accumulator: StreamAccumulator, started: float) -> None:
         self.span = span
         self.accumulator = accumulator
         self._started = started
         self._done = threading.Lock()
-        self.first_chunk = True
+        self.first_chunk_after: float | None = None
         self.exhausted = False
 
     def chunk(self, chunk: Any) -> None:
-        with _accumulating:
-            if self.first_chunk:
-                self.first_chunk = False
-                elapsed = time.monotonic() - self._started
-                self.span.set_attribute(semconv.LLM_TIME_TO_FIRST_CHUNK, elapsed)
+        try:
+            if self.first_chunk_after is None:
+                self.first_chunk_after = time.monotonic() - self._started
             self.accumulator.add(chunk)
+        except Exception as error:  # noqa: BLE001 - once per chunk: no with-block on this path
+            _accumulating.failed(error)
 
     def finish(self, error: BaseException | None = None) -> None:
         if not self._done.acquire(blocking=False):
             return  # already ended
         with _recording:
             attributes: dict[str, Any] = {}
+            if self.first_chunk_after is not None:
+                attributes[semconv.LLM_TIME_TO_FIRST_CHUNK] = self.first_chunk_after
             self.accumulator.record(attributes)
             if not self.exhausted:
                 attributes[semconv.LLM_STREAM_PARTIAL] = True
@@ -57,9 +58,13 @@ class StreamRecorder:
                 genai.record_error(self.span, error)
         self.span.end()
 
-    def abandon(self) -> None:
-        """Called when the caller dropped the stream without finishing it."""
-        self.finish()
+
+def _abandon(recorder: StreamRecorder) -> None:
+    """From ``__del__``: never let an error escape into the garbage collector."""
+    try:
+        recorder.finish()
+    except Exception:  # noqa: BLE001 - nothing can be reported safely from here
+        pass
 
 
 class SyncStream(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore]
@@ -68,7 +73,10 @@ class SyncStream(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore
     def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:
         super().__init__(wrapped)
         self._self_recorder = recorder
-        weakref.finalize(self, recorder.abandon)
+
+    def __del__(self) -> None:
+        # Dropped unfinished (an early break, an exception in the caller): end the span now.
+        _abandon(self._self_recorder)
 
     def __iter__(self) -> SyncStream:
         return self
@@ -115,7 +123,10 @@ class AsyncStream(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignor
     def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:
         super().__init__(wrapped)
         self._self_recorder = recorder
-        weakref.finalize(self, recorder.abandon)
+
+    def __del__(self) -> None:
+        # Dropped unfinished (an early break, an exception in the caller): end the span now.
+        _abandon(self._self_recorder)
 
     def __aiter__(self) -> AsyncStream:
         return self
