@@ -18,7 +18,7 @@ from opentelemetry.util.types import AttributeValue
 from traceroot import semconv
 from traceroot.context import get_attributes
 from traceroot.guard import contained
-from traceroot.trace_state import open_traces
+from traceroot.trace_state import model_calls, open_traces
 
 _stamping = contained("processor.on_start")
 _closing = contained("processor.on_end")
@@ -33,16 +33,18 @@ class ContextProcessor(SpanProcessor):
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
         with _stamping:
             ctx = otel_context.get_current() if parent_context is None else parent_context
-            if self._static:
-                span.set_attributes(self._static)
             attributes = get_attributes(ctx).span_attributes()
             if attributes:
-                span.set_attributes(attributes)
+                span.set_attributes({**self._static, **attributes} if self._static else attributes)
             else:
+                if self._static:
+                    span.set_attributes(self._static)
                 _stamp_openinference(span, ctx)
             overrides = open_traces.opened(span)
             if overrides:
                 span.set_attributes(overrides)
+            if model_calls.watching and span.parent is not None and _is_model_call(span):
+                model_calls.saw_model_call(span.parent.span_id)
 
     def on_end(self, span: ReadableSpan) -> None:
         with _closing:
@@ -74,3 +76,25 @@ def _stamp_openinference(span: Span, ctx: otel_context.Context) -> None:
                 span.set_attribute(attribute, [str(tag) for tag in value])
         elif isinstance(value, str):
             span.set_attribute(attribute, value)
+
+
+_MODEL_CALL_MARKERS: dict[str, tuple[object, ...]] = {
+    # Ours and the OpenTelemetry GenAI conventions; older GenAI; OpenInference.
+    semconv.GEN_AI_OPERATION_NAME: (
+        semconv.OPERATION_CHAT,
+        semconv.OPERATION_TEXT_COMPLETION,
+        semconv.OPERATION_EMBEDDINGS,
+    ),
+    semconv.GEN_AI_SYSTEM: (),
+    semconv.OPENINFERENCE_SPAN_KIND: ("LLM", "EMBEDDING"),
+}
+
+
+def _is_model_call(span: Span) -> bool:
+    """Whether a starting span is a provider's model call (from its first attributes)."""
+    attributes = span.attributes or {}
+    for key, values in _MODEL_CALL_MARKERS.items():
+        value = attributes.get(key)
+        if value is not None and (not values or value in values):
+            return True
+    return False

@@ -31,6 +31,12 @@ TRUNCATED: Final = "traceroot.truncated"
 LLM_TIME_TO_FIRST_CHUNK: Final = "traceroot.llm.time_to_first_chunk"
 LLM_STREAM_PARTIAL: Final = "traceroot.llm.stream.partial"
 LLM_INPUT_COUNT: Final = "traceroot.llm.input.count"
+RETRIEVAL_DOCUMENT_COUNT: Final = "traceroot.retrieval.document_count"
+# A run that ended by a framework's control-flow exception (an interrupt, a Command): not a failure.
+CONTROL_FLOW: Final = "traceroot.control_flow"
+# LangGraph: the node a span runs, and the graph step.
+LANGGRAPH_NODE: Final = "langgraph.node"
+LANGGRAPH_STEP: Final = "langgraph.step"
 
 # -- OpenTelemetry GenAI ------------------------------------------------------------------------
 GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
@@ -63,6 +69,7 @@ GEN_AI_INPUT_MESSAGES: Final = "gen_ai.input.messages"
 GEN_AI_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
 GEN_AI_TOOL_DEFINITIONS: Final = "gen_ai.tool.definitions"
 GEN_AI_TOOL_NAME: Final = "gen_ai.tool.name"
+GEN_AI_TOOL_DESCRIPTION: Final = "gen_ai.tool.description"
 GEN_AI_TOOL_CALL_ID: Final = "gen_ai.tool.call.id"
 GEN_AI_TOOL_CALL_ARGUMENTS: Final = "gen_ai.tool.call.arguments"
 GEN_AI_TOOL_CALL_RESULT: Final = "gen_ai.tool.call.result"
@@ -80,6 +87,10 @@ ERROR_TYPE: Final = "error.type"
 SERVER_ADDRESS: Final = "server.address"
 SERVER_PORT: Final = "server.port"
 HTTP_RESPONSE_STATUS_CODE: Final = "http.response.status_code"
+
+# Markers of model-call spans made by other instrumentations (older GenAI, OpenInference).
+GEN_AI_SYSTEM: Final = "gen_ai.system"
+OPENINFERENCE_SPAN_KIND: Final = "openinference.span.kind"
 
 # -- OpenInference names read from the context, so its ``using_attributes`` keeps working -------
 OPENINFERENCE_SESSION_ID: Final = "session.id"

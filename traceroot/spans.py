@@ -142,7 +142,7 @@ def _json_text(value: Any, content: bool) -> tuple[str, bool]:
 
 def record_error(span: Span, error: BaseException) -> None:
     """Mark ``span`` failed by ``error``: status ERROR, ``error.type``, one exception event."""
-    name = type(error).__qualname__
+    name = type(error).__name__
     span.set_attribute(semconv.ERROR_TYPE, name)
     span.set_status(Status(StatusCode.ERROR, f"{name}: {error}"))
     span.record_exception(error)

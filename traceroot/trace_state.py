@@ -70,3 +70,39 @@ class OpenTraces:
 
 
 open_traces = OpenTraces()
+
+
+class ModelCalls:
+    """Framework model spans (a LangChain chat model, a LlamaIndex LLM) and whether a provider's
+    model-call span started under each.
+
+    One model call must be one usage-carrying ``llm`` span. A framework span cannot know at its
+    start whether the provider call it makes is instrumented; the context processor sees every
+    span start, so it tells this registry when a model-call span starts under a watched one.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._watched: dict[int, bool] = {}  # span id -> a provider span started under it
+
+    def watch(self, span: Span) -> None:
+        with self._lock:
+            self._watched[span.get_span_context().span_id] = False
+
+    def saw_model_call(self, parent_span_id: int) -> None:
+        if parent_span_id in self._watched:  # unlocked read first: nearly always empty
+            with self._lock:
+                if parent_span_id in self._watched:
+                    self._watched[parent_span_id] = True
+
+    def release(self, span: Span) -> bool:
+        """Stop watching ``span``; ``True`` if a provider model call ran under it."""
+        with self._lock:
+            return self._watched.pop(span.get_span_context().span_id, False)
+
+    @property
+    def watching(self) -> bool:
+        return bool(self._watched)
+
+
+model_calls = ModelCalls()

@@ -5,6 +5,7 @@ behaviour and the reply echoes the last user message.
 
 - any model: replies ``"echo: <last user text>"``; usage counts words (cached 2, reasoning 1)
 - ``tool-model``: asks for ``get_weather`` until a tool result is in the conversation
+- ``two-tools``: asks for ``get_weather``, then ``get_time``, then answers
 - ``error-429`` / ``error-500``: that HTTP error with an OpenAI error body
 - ``cut-stream``: a stream that stops mid-way without finishing its body
 - ``slow-stream``: chunks 50 ms apart
@@ -26,6 +27,11 @@ WEATHER_CALL = {
     "id": "call_weather_1",
     "type": "function",
     "function": {"name": "get_weather", "arguments": '{"city": "San Francisco"}'},
+}
+TIME_CALL = {
+    "id": "call_time_1",
+    "type": "function",
+    "function": {"name": "get_time", "arguments": '{"city": "San Francisco"}'},
 }
 
 
@@ -85,6 +91,12 @@ def _usage(prompt: str, reply: str) -> dict[str, Any]:
 def chat_reply(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The message a chat request gets, and its finish reason."""
     model = body.get("model", "")
+    if model == "two-tools":
+        results = sum(1 for m in body.get("messages") or [] if m.get("role") == "tool")
+        if results < 2:
+            call = WEATHER_CALL if results == 0 else TIME_CALL
+            return {"role": "assistant", "content": None, "tool_calls": [call]}, "tool_calls"
+        return {"role": "assistant", "content": "Sunny, and it is noon."}, "stop"
     if model == "tool-model" and not _has_tool_result(body):
         return {"role": "assistant", "content": None, "tool_calls": [WEATHER_CALL]}, "tool_calls"
     if model == "tool-model":

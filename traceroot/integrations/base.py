@@ -39,12 +39,14 @@ class PatchTarget(NamedTuple):
     """One attribute to wrap: ``module``, a dotted ``attribute`` path in it, and a factory.
 
     ``factory`` is a callable or a ``"package.module:function"`` string, so the module holding the
-    wrappers is imported only when the target module is.
+    wrappers is imported only when the target module is. An ``optional`` target that a version of
+    the framework lacks is skipped instead of failing the integration.
     """
 
     module: str
     attribute: str
     factory: WrapperFactory | str
+    optional: bool = False
 
     def resolve_factory(self) -> WrapperFactory:
         if not isinstance(self.factory, str):
@@ -124,7 +126,12 @@ class BaseIntegration:
         imports.when_imported(target.module, apply)
 
     def _apply(self, target: PatchTarget, module: types.ModuleType) -> None:
-        owner, attribute, original = _resolve(module, target.attribute)
+        try:
+            owner, attribute, original = _resolve(module, target.attribute)
+        except AttributeError:
+            if target.optional:
+                return
+            raise
         owned = attribute in getattr(owner, "__dict__", {})
         wrapper = target.resolve_factory()(self)
         setattr(owner, attribute, _wrap(owner, original, wrapper))

@@ -23,6 +23,7 @@ Callback = Callable[[types.ModuleType], None]
 _lock = threading.RLock()
 _hooks: dict[str, list[Callback]] = {}
 _resolving = threading.local()
+_firing = threading.local()
 
 
 class _HookedLoader(importlib.abc.Loader):
@@ -125,8 +126,19 @@ def _fire(name: str, module: types.ModuleType) -> None:
         callbacks = _hooks.pop(name, [])
         if not _hooks and _watcher in sys.meta_path:
             sys.meta_path.remove(_watcher)
-    for callback in callbacks:
-        _run(callback, module)
+    queue: list[tuple[Callback, types.ModuleType]] | None = getattr(_firing, "queue", None)
+    if queue is not None:
+        # A hook's own imports set off this one: run it after that hook has finished, or it
+        # would see the hook's modules half-imported.
+        queue.extend((callback, module) for callback in callbacks)
+        return
+    _firing.queue = queue = [(callback, module) for callback in callbacks]
+    try:
+        while queue:
+            callback, target = queue.pop(0)
+            _run(callback, target)
+    finally:
+        _firing.queue = None
 
 
 def _run(callback: Callback, module: types.ModuleType) -> None:

@@ -1,0 +1,85 @@
+"""LangChain ``prompt | model | parser`` invoke with a fake chat model: instrumented over bare.
+
+The same chain runs in one process, in alternating rounds, with traceroot's LangChain integration
+off and on (spans to a no-op exporter). The figure is the ratio of the medians; budget 1.8
+(same workload, measured when this budget was set: OpenLLMetry 2.7, OpenInference 4.0,
+TraceRoot SDK 0.5 5.2).
+
+    python benchmarks/langchain_overhead.py [--calls 500 --rounds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+
+import traceroot
+
+
+class DropExporter(SpanExporter):
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+
+def replies() -> Iterator[AIMessage]:
+    usage = {"input_tokens": 12, "output_tokens": 5, "total_tokens": 17}
+    while True:
+        yield AIMessage(content="The answer is 42.", usage_metadata=usage)  # type: ignore[arg-type]
+
+
+def timed(fn: Callable[[], object], calls: int) -> float:
+    start = time.thread_time()
+    for _ in range(calls):
+        fn()
+    return (time.thread_time() - start) / calls * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args()
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(DropExporter()))
+    trace.set_tracer_provider(provider)
+    traceroot.instrument(exporter="none", integrations=[])
+
+    prompt = ChatPromptTemplate.from_messages(
+        [("system", "You are terse."), ("user", "What is {topic}?")]
+    )
+    chain = prompt | GenericFakeChatModel(messages=replies()) | StrOutputParser()
+
+    def invoke() -> Any:
+        return chain.invoke({"topic": "the answer"})
+
+    traceroot.instrument(integrations=["langchain"])
+    timed(invoke, 50)
+    traceroot.uninstrument()
+    timed(invoke, 50)
+    bare, traced = [], []
+    with traceroot.using_attributes(session_id="bench"):
+        for _ in range(args.rounds):
+            bare.append(timed(invoke, args.calls))
+            traceroot.instrument(integrations=["langchain"])
+            traced.append(timed(invoke, args.calls))
+            traceroot.uninstrument()
+    bare_us, traced_us = statistics.median(bare), statistics.median(traced)
+    print("LangChain prompt | model | parser invoke, fake chat model (CPU per call, medians)")
+    print(f"  uninstrumented   {bare_us:7.1f} us")
+    print(f"  traceroot        {traced_us:7.1f} us   (ratio {traced_us / bare_us:.2f}; budget 1.8)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,412 @@
+"""Real LangChain and LangGraph objects: fake chat models, and ChatOpenAI on the local server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from langchain_core.callbacks.base import BaseCallbackHandler
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableLambda
+from langchain_core.tools import tool
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import StatusCode
+
+import traceroot
+from traceroot import observe, semconv, using_attributes
+
+from ..conftest import Spans, parent_of, span_id, trace_id
+from .conftest import API_KEY
+from .openai_server import OpenAIServer
+
+USAGE = {"input_tokens": 9, "output_tokens": 4, "total_tokens": 13}
+
+
+@pytest.fixture
+def traced(spans: Spans) -> Iterator[Spans]:
+    traceroot.instrument(integrations=["langchain", "openai"])
+    yield spans
+    traceroot.uninstrument()
+
+
+def fake_model(*replies: str) -> GenericFakeChatModel:
+    return GenericFakeChatModel(
+        messages=iter([AIMessage(content=reply, usage_metadata=USAGE) for reply in replies])  # type: ignore[arg-type]
+    )
+
+
+def chat_openai(server: OpenAIServer, model: str = "gpt-test") -> Any:
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(model=model, api_key=API_KEY, base_url=server.url, max_retries=0)  # type: ignore[arg-type]
+
+
+def kind(span: ReadableSpan) -> str:
+    return str(span.attributes[semconv.SPAN_TYPE])
+
+
+def one_trace(spans: Spans) -> list[ReadableSpan]:
+    finished = spans.all()
+    assert len({trace_id(s) for s in finished}) == 1, [(s.name, trace_id(s)) for s in finished]
+    return finished
+
+
+def with_usage(spans: list[ReadableSpan]) -> list[ReadableSpan]:
+    return [s for s in spans if semconv.GEN_AI_USAGE_INPUT_TOKENS in s.attributes]
+
+
+def test_lcel_chain_with_fake_model(traced: Spans) -> None:
+    chain = (
+        ChatPromptTemplate.from_messages([("user", "tell me about {topic}")])
+        | fake_model("a reply")
+        | StrOutputParser()
+    )
+    with using_attributes(session_id="lcel-s", user_id="ada"):
+        assert chain.invoke({"topic": "otters"}) == "a reply"
+    finished = one_trace(traced)
+    root = traced.one("RunnableSequence")
+    prompt, model, parser = (
+        traced.one("ChatPromptTemplate"),
+        traced.one("GenericFakeChatModel"),
+        traced.one("StrOutputParser"),
+    )
+    assert root.parent is None
+    assert {parent_of(s) for s in (prompt, model, parser)} == {span_id(root)}
+    assert (kind(root), kind(prompt), kind(model), kind(parser)) == ("span", "span", "llm", "span")
+    for span in finished:
+        assert span.attributes[semconv.SESSION_ID] == "lcel-s"
+        assert span.attributes[semconv.USER_ID] == "ada"
+    assert with_usage(finished) == [model]
+    a = model.attributes
+    assert (a[semconv.GEN_AI_USAGE_INPUT_TOKENS], a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS]) == (9, 4)
+    assert a[semconv.GEN_AI_OPERATION_NAME] == "chat"
+    assert json.loads(a[semconv.GEN_AI_INPUT_MESSAGES]) == [
+        {"role": "user", "parts": [{"type": "text", "content": "tell me about otters"}]}
+    ]
+    assert json.loads(a[semconv.GEN_AI_OUTPUT_MESSAGES])[0]["parts"] == [
+        {"type": "text", "content": "a reply"}
+    ]
+    assert json.loads(root.attributes[semconv.SPAN_INPUT]) == {"topic": "otters"}
+    assert json.loads(root.attributes[semconv.SPAN_OUTPUT]) == "a reply"
+
+
+def test_chat_openai_nests_the_provider_span_and_counts_usage_once(
+    traced: Spans, openai_server: OpenAIServer
+) -> None:
+    chain = ChatPromptTemplate.from_messages([("user", "{q}")]) | chat_openai(openai_server)
+
+    @observe(type="agent")
+    def ask() -> Any:
+        return chain.invoke({"q": "hello there"})
+
+    assert ask().content == "echo: hello there"
+    finished = one_trace(traced)
+    lc_model = traced.one("ChatOpenAI")
+    provider = traced.one("chat gpt-test")
+    assert parent_of(provider) == span_id(lc_model)
+    assert parent_of(traced.one("RunnableSequence")) == span_id(traced.one("ask"))
+    assert kind(lc_model) == "span"  # the provider span is this call's llm span
+    assert kind(provider) == "llm"
+    assert with_usage(finished) == [provider]
+    assert [s for s in finished if kind(s) == "llm"] == [provider]
+
+
+def test_session_from_configurable_thread_id_and_using_attributes_wins(traced: Spans) -> None:
+    chain = RunnableLambda(lambda x: x + 1) | RunnableLambda(lambda x: x * 2)
+    assert (
+        chain.invoke(1, config={"configurable": {"thread_id": "thread-7", "user_id": "u-7"}}) == 4
+    )
+    for span in traced.all():
+        assert span.attributes[semconv.SESSION_ID] == "thread-7"
+        assert span.attributes[semconv.USER_ID] == "u-7"
+    traced.clear()
+    with using_attributes(session_id="explicit"):
+        chain.invoke(1, config={"metadata": {"session_id": "from-metadata"}})
+    assert {s.attributes[semconv.SESSION_ID] for s in traced.all()} == {"explicit"}
+
+
+def test_streaming_ends_spans_at_stream_end_and_on_early_close(traced: Spans) -> None:
+    model = fake_model("one two three", "four five")
+    chain = ChatPromptTemplate.from_messages([("user", "{q}")]) | model | StrOutputParser()
+    assert "".join(chain.stream({"q": "x"})) == "one two three"
+    assert len(traced.all()) == 4
+    assert all(span.end_time is not None for span in traced.all())
+    traced.clear()
+    stream = chain.stream({"q": "x"})
+    next(stream)
+    stream.close()
+    finished = traced.all()
+    assert {s.name for s in finished} >= {"RunnableSequence", "GenericFakeChatModel"}
+    assert all(s.status.status_code is not StatusCode.ERROR for s in finished)
+
+
+def test_astream_and_ainvoke(traced: Spans) -> None:
+    chain = (
+        ChatPromptTemplate.from_messages([("user", "{q}")])
+        | fake_model("a b", "c")
+        | StrOutputParser()
+    )
+
+    async def main() -> tuple[str, str]:
+        streamed = "".join([chunk async for chunk in chain.astream({"q": "x"})])
+        invoked = await chain.ainvoke({"q": "y"})
+        return streamed, invoked
+
+    assert asyncio.run(main()) == ("a b", "c")
+    roots = traced.named("RunnableSequence")
+    assert len(roots) == 2
+    assert len({trace_id(s) for s in traced.all()}) == 2
+    for model in traced.named("GenericFakeChatModel"):
+        assert model.parent is not None
+        assert model.parent.span_id in {span_id(r) for r in roots}
+
+
+def test_batch_makes_one_trace_per_input(traced: Spans) -> None:
+    double = RunnableLambda(lambda x: x * 2, name="double")
+    assert double.batch([1, 2, 3]) == [2, 4, 6]
+    spans = traced.named("double")
+    assert len(spans) == 3
+    assert len({trace_id(s) for s in spans}) == 3
+
+
+def test_observe_inside_a_lambda_nests_under_it(traced: Spans) -> None:
+    @observe(type="tool")
+    def helper(x: int) -> int:
+        return x + 100
+
+    chain = RunnableLambda(lambda x: helper(x), name="outer_step")
+    assert chain.invoke(1) == 101
+    assert parent_of(traced.one("helper")) == span_id(traced.one("outer_step"))
+
+
+def test_chain_error_is_recorded_once_per_span_and_reraised(traced: Spans) -> None:
+    class StepError(Exception):
+        pass
+
+    error = StepError("bad input")
+
+    def explode(x: int) -> int:
+        raise error
+
+    chain = RunnableLambda(lambda x: x, name="first") | RunnableLambda(explode, name="explode")
+    with pytest.raises(StepError) as raised:
+        chain.invoke(1)
+    assert raised.value is error
+    for name in ("explode", "RunnableSequence"):
+        span = traced.one(name)
+        assert span.status.status_code is StatusCode.ERROR
+        assert span.attributes[semconv.ERROR_TYPE] == "StepError"
+        assert len([e for e in span.events if e.name == "exception"]) == 1
+    assert traced.one("first").status.status_code is StatusCode.UNSET
+
+
+def test_user_handlers_coexist_and_traceroot_is_added_once(traced: Spans) -> None:
+    class Counting(BaseCallbackHandler):
+        def __init__(self) -> None:
+            self.starts = 0
+
+        def on_chain_start(self, *args: Any, **kwargs: Any) -> None:
+            self.starts += 1
+
+    mine = Counting()
+    chain = RunnableLambda(lambda x: x + 1) | RunnableLambda(lambda x: x + 2)
+    chain.invoke(1, config={"callbacks": [mine]})
+    assert mine.starts == 3
+    assert len(traced.all()) == 3
+
+
+def test_content_switch(traced: Spans, settings_override: Any) -> None:
+    settings_override(capture_content=False)
+    chain = ChatPromptTemplate.from_messages([("user", "secret {q}")]) | fake_model("classified")
+    chain.invoke({"q": "plans"})
+    for span in traced.all():
+        for key in (
+            semconv.SPAN_INPUT,
+            semconv.SPAN_OUTPUT,
+            semconv.GEN_AI_INPUT_MESSAGES,
+            semconv.GEN_AI_OUTPUT_MESSAGES,
+        ):
+            assert key not in span.attributes
+    assert traced.one("GenericFakeChatModel").attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 4
+
+
+def test_uninstrument_stops_spans_and_restores(spans: Spans) -> None:
+    from langchain_core.callbacks.base import BaseCallbackManager
+    from langchain_core.runnables import config as runnable_config
+
+    originals = (BaseCallbackManager.__dict__["__init__"], runnable_config._set_config_context)
+    traceroot.instrument(integrations=["langchain"])
+    assert BaseCallbackManager.__dict__["__init__"] is not originals[0]
+    traceroot.uninstrument()
+    assert (
+        BaseCallbackManager.__dict__["__init__"],
+        runnable_config._set_config_context,
+    ) == originals
+    RunnableLambda(lambda x: x).invoke(1)
+    assert spans.all() == []
+
+
+# -- LangGraph -------------------------------------------------------------------------------------
+def test_state_graph_with_sync_and_async_nodes(traced: Spans) -> None:
+    from langgraph.graph import END, START, StateGraph
+    from typing_extensions import TypedDict
+
+    class State(TypedDict):
+        value: int
+
+    @observe
+    def compute(value: int) -> int:
+        return value + 1
+
+    def add_one(state: State) -> State:
+        return {"value": compute(state["value"])}
+
+    async def double(state: State) -> State:
+        await asyncio.sleep(0)
+        return {"value": state["value"] * 2}
+
+    builder = StateGraph(State)
+    builder.add_node("add_one", add_one)
+    builder.add_node("double", double)
+    builder.add_edge(START, "add_one")
+    builder.add_edge("add_one", "double")
+    builder.add_edge("double", END)
+    graph = builder.compile()
+
+    async def main() -> Any:
+        return await graph.ainvoke(
+            {"value": 1}, config={"configurable": {"thread_id": "graph-thread"}}
+        )
+
+    assert asyncio.run(main()) == {"value": 4}
+    finished = one_trace(traced)
+    root = traced.one("LangGraph")
+    assert kind(root) == "agent"
+    for node in ("add_one", "double"):
+        span = traced.one(node)
+        assert parent_of(span) == span_id(root)
+        assert span.attributes[semconv.LANGGRAPH_NODE] == node
+    assert parent_of(traced.one("compute")) == span_id(traced.one("add_one"))
+    assert {s.attributes[semconv.SESSION_ID] for s in finished} == {"graph-thread"}
+    traced.clear()
+
+    async def stream() -> list[list[str]]:
+        return [list(chunk) async for chunk in graph.astream({"value": 2})]
+
+    assert asyncio.run(stream()) == [["add_one"], ["double"]]
+    assert {s.name for s in traced.all()} >= {"LangGraph", "add_one", "double"}
+    assert all(s.end_time is not None for s in traced.all())
+
+
+def test_create_agent_two_tool_rounds(traced: Spans, openai_server: OpenAIServer) -> None:
+    from langchain.agents import create_agent
+
+    @observe
+    def lookup(city: str) -> str:
+        return f"sunny in {city}"
+
+    @tool
+    def get_weather(city: str) -> str:
+        """Weather for a city."""
+        return lookup(city)
+
+    @tool
+    def get_time(city: str) -> str:
+        """Local time in a city."""
+        return "noon"
+
+    agent = create_agent(chat_openai(openai_server, "two-tools"), tools=[get_weather, get_time])
+    with using_attributes(session_id="agent-session"):
+        result = agent.invoke(
+            {"messages": [{"role": "user", "content": "weather and time in SF?"}]}
+        )
+    assert result["messages"][-1].content == "Sunny, and it is noon."
+    finished = one_trace(traced)
+    root = next(s for s in finished if s.parent is None)
+    assert kind(root) == "agent"
+    assert {s.attributes[semconv.SESSION_ID] for s in finished} == {"agent-session"}
+    weather, time_tool = traced.one("get_weather"), traced.one("get_time")
+    for span, call_id, name in (
+        (weather, "call_weather_1", "get_weather"),
+        (time_tool, "call_time_1", "get_time"),
+    ):
+        assert kind(span) == "tool"
+        assert span.attributes[semconv.GEN_AI_TOOL_NAME] == name
+        assert span.attributes[semconv.GEN_AI_TOOL_CALL_ID] == call_id
+        assert json.loads(span.attributes[semconv.GEN_AI_TOOL_CALL_ARGUMENTS]) == {
+            "city": "San Francisco"
+        }
+    assert (
+        json.loads(weather.attributes[semconv.GEN_AI_TOOL_CALL_RESULT]) == "sunny in San Francisco"
+    )
+    assert parent_of(traced.one("lookup")) == span_id(weather)
+    provider_calls = traced.named("chat two-tools")
+    assert len(provider_calls) == 3
+    assert sorted(with_usage(finished), key=lambda s: s.start_time or 0) == sorted(
+        provider_calls, key=lambda s: s.start_time or 0
+    )
+    for call in provider_calls:
+        assert kind(traced_span_by_id(finished, call.parent.span_id)) == "span"  # type: ignore[union-attr]
+
+
+def traced_span_by_id(finished: list[ReadableSpan], wanted: int) -> ReadableSpan:
+    return next(s for s in finished if span_id(s) == wanted)
+
+
+def test_error_inside_a_tool(traced: Spans, openai_server: OpenAIServer) -> None:
+    from langchain.agents import create_agent
+
+    error = ValueError("weather service down")
+
+    @tool
+    def get_weather(city: str) -> str:
+        """Weather for a city."""
+        raise error
+
+    agent = create_agent(chat_openai(openai_server, "tool-model"), tools=[get_weather])
+    with pytest.raises(ValueError) as raised:
+        agent.invoke({"messages": [{"role": "user", "content": "weather?"}]})
+    assert raised.value is error
+    one_trace(traced)
+    failed = traced.one("get_weather")
+    root = next(s for s in traced.all() if s.parent is None)
+    for span in (failed, root):
+        assert span.status.status_code is StatusCode.ERROR
+        assert span.attributes[semconv.ERROR_TYPE] == "ValueError"
+        assert len([e for e in span.events if e.name == "exception"]) == 1
+    assert kind(failed) == "tool"
+
+
+def test_interrupt_is_not_an_error(traced: Spans) -> None:
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.graph import END, START, StateGraph
+    from langgraph.types import Command, interrupt
+    from typing_extensions import TypedDict
+
+    class State(TypedDict):
+        answer: str
+
+    def ask_human(state: State) -> State:
+        return {"answer": interrupt("approve?")}
+
+    builder = StateGraph(State)
+    builder.add_node("ask_human", ask_human)
+    builder.add_edge(START, "ask_human")
+    builder.add_edge("ask_human", END)
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "interrupted"}}
+    first = graph.invoke({"answer": ""}, config=config)  # type: ignore[arg-type]
+    assert "__interrupt__" in first
+    paused = traced.one("ask_human")
+    assert paused.status.status_code is StatusCode.UNSET
+    assert paused.attributes[semconv.CONTROL_FLOW] == "GraphInterrupt"
+    assert all(s.status.status_code is StatusCode.UNSET for s in traced.all())
+    traced.clear()
+    assert graph.invoke(Command(resume="yes"), config=config) == {"answer": "yes"}  # type: ignore[arg-type]
+    assert traced.one("ask_human").status.status_code is StatusCode.UNSET

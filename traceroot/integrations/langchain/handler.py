@@ -1,0 +1,431 @@
+"""The callback handler: LangChain runs in, OpenTelemetry spans out.
+
+A plain ``BaseCallbackHandler`` rather than LangChain's ``BaseTracer``: no ``Run`` object is built
+per event, which is most of what tracing costs in LangChain. Runs are kept by id only while open.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+from uuid import UUID
+
+# From the defining module: the hook that imports this can run while the
+# langchain_core.callbacks package is itself still importing.
+from langchain_core.callbacks.base import BaseCallbackHandler
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Span
+
+from traceroot import genai, semconv, spans
+from traceroot.context import get_attributes, with_attributes
+from traceroot.guard import contained
+from traceroot.integrations.langchain import messages as lc_messages
+from traceroot.spans import SpanKind
+from traceroot.trace_state import model_calls, open_traces
+
+_SESSION_KEYS: Final = ("session_id", "thread_id", "conversation_id")
+_USER_KEYS: Final = ("user_id",)
+_ID_ATTRIBUTES: Final = {"session_id": semconv.SESSION_ID, "user_id": semconv.USER_ID}
+_HIDDEN_TAG: Final = "langsmith:hidden"
+# Exceptions LangChain and LangGraph use for control flow: a run that raised one did not fail.
+_CONTROL_FLOW: Final = frozenset(
+    {
+        "GraphBubbleUp",
+        "GraphInterrupt",
+        "NodeInterrupt",
+        "ParentCommand",
+        "StopIteration",
+        "StopAsyncIteration",
+        "GeneratorExit",
+        "CancelledError",
+    }
+)
+_AGENT_NAMES: Final = frozenset({"AgentExecutor", "LangGraph"})
+
+_starting = contained("langchain.start")
+_ending = contained("langchain.end")
+
+
+class _Run:
+    __slots__ = ("context", "first_token", "llm_token", "model", "span", "started")
+
+    def __init__(self, span: Span, context: otel_context.Context, *, model: bool = False) -> None:
+        self.span = span
+        self.context = context
+        self.model = model
+        self.llm_token: object = None
+        self.started = time.monotonic()
+        self.first_token: float | None = None
+
+
+class TracerootHandler(BaseCallbackHandler):
+    """Turns LangChain callback events into spans. One instance serves the whole process."""
+
+    run_inline = True  # called in the runnable's own thread and task, never in an executor
+    raise_error = False
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self._runs: dict[UUID, _Run | None] = {}  # None: a hidden run, its children go up a level
+
+    # -- Lookups ---------------------------------------------------------------------------------
+    def enter(self, config: Any) -> otel_context.Context | None:
+        """The context in which the code of the run ``config``'s callbacks belong to executes (its
+        span current). Ids in ``configurable`` (not passed to callbacks) are adopted here."""
+        callbacks = config.get("callbacks") if isinstance(config, dict) else None
+        run_id = getattr(callbacks, "parent_run_id", None)
+        run = self._runs.get(run_id) if run_id is not None and self.enabled else None
+        if run is None:
+            return None
+        configurable = config.get("configurable")
+        if configurable:
+            ids = _metadata_ids(run.context, configurable)
+            trace_id = run.span.get_span_context().trace_id
+            if ids and semconv.SESSION_ID not in open_traces.overrides(trace_id):
+                open_traces.update(trace_id, {_ID_ATTRIBUTES[k]: str(v) for k, v in ids.items()})
+        return run.context
+
+    def _open(
+        self,
+        run_id: UUID,
+        parent_run_id: UUID | None,
+        tags: Sequence[str] | None,
+        metadata: Mapping[str, Any] | None,
+        name: str,
+        kind: SpanKind,
+        attributes: dict[str, Any],
+        *,
+        model: bool = False,
+    ) -> _Run | None:
+        if tags and _HIDDEN_TAG in tags:
+            self._runs[run_id] = self._runs.get(parent_run_id) if parent_run_id else None
+            return None
+        parent_run = self._runs.get(parent_run_id) if parent_run_id is not None else None
+        parent = parent_run.context if parent_run is not None else otel_context.get_current()
+        ids = _metadata_ids(parent, metadata)
+        if ids:
+            parent = with_attributes(parent, **ids)
+        span = spans.start(name, kind, parent=parent, attributes=attributes)
+        if ids:
+            # A session named in the run's config belongs to its whole trace, as if set by
+            # update_current_trace: the root and every open ancestor get it too.
+            stamped = {_ID_ATTRIBUTES[key]: str(value) for key, value in ids.items()}
+            open_traces.update(span.get_span_context().trace_id, stamped)
+        run = _Run(span, trace.set_span_in_context(span, parent), model=model)
+        self._runs[run_id] = run
+        return run
+
+    def _close(self, run_id: UUID) -> _Run | None:
+        return self._runs.pop(run_id, None)
+
+    # -- Chains, graphs and agents -----------------------------------------------------------------
+    def on_chain_start(
+        self,
+        serialized: dict[str, Any] | None,
+        inputs: Any,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not self.enabled:
+            return
+        with _starting:
+            name = kwargs.get("name") or _serialized_name(serialized) or "chain"
+            attributes: dict[str, Any] = {}
+            kind = SpanKind.SPAN
+            if _is_agent(name, parent_run_id in self._runs, metadata):
+                kind = SpanKind.AGENT
+                attributes[semconv.GEN_AI_OPERATION_NAME] = semconv.OPERATION_INVOKE_AGENT
+            if metadata and "langgraph_node" in metadata:
+                genai.set_if(attributes, semconv.LANGGRAPH_NODE, metadata["langgraph_node"])
+                genai.set_if(attributes, semconv.LANGGRAPH_STEP, metadata.get("langgraph_step"))
+            genai.set_content(attributes, semconv.SPAN_INPUT, lc_messages.readable(inputs))
+            self._open(run_id, parent_run_id, tags, metadata, name, kind, attributes)
+
+    def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        run = self._close(run_id)
+        if run is None:
+            return
+        with _ending:
+            attributes: dict[str, Any] = {}
+            genai.set_content(attributes, semconv.SPAN_OUTPUT, lc_messages.readable(outputs))
+            run.span.set_attributes(attributes)
+        run.span.end()
+
+    def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self._fail(run_id, error)
+
+    # -- Models ------------------------------------------------------------------------------------
+    def on_chat_model_start(
+        self,
+        serialized: dict[str, Any] | None,
+        messages: list[list[Any]],
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not self.enabled:
+            return
+        with _starting:
+            attributes = _model_request(metadata, kwargs.get("invocation_params"))
+            attributes[semconv.GEN_AI_OPERATION_NAME] = semconv.OPERATION_CHAT
+            prompt = messages[0] if len(messages) == 1 else [m for batch in messages for m in batch]
+            genai.set_content(
+                attributes, semconv.GEN_AI_INPUT_MESSAGES, lc_messages.input_messages(prompt)
+            )
+            self._open_model(run_id, parent_run_id, tags, metadata, serialized, kwargs, attributes)
+
+    def on_llm_start(
+        self,
+        serialized: dict[str, Any] | None,
+        prompts: list[str],
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not self.enabled:
+            return
+        with _starting:
+            attributes = _model_request(metadata, kwargs.get("invocation_params"))
+            attributes[semconv.GEN_AI_OPERATION_NAME] = semconv.OPERATION_TEXT_COMPLETION
+            inputs = [genai.message("user", [genai.text_part(prompt)]) for prompt in prompts]
+            genai.set_content(attributes, semconv.GEN_AI_INPUT_MESSAGES, inputs)
+            self._open_model(run_id, parent_run_id, tags, metadata, serialized, kwargs, attributes)
+
+    def _open_model(
+        self,
+        run_id: UUID,
+        parent_run_id: UUID | None,
+        tags: list[str] | None,
+        metadata: dict[str, Any] | None,
+        serialized: dict[str, Any] | None,
+        kwargs: Mapping[str, Any],
+        attributes: dict[str, Any],
+    ) -> None:
+        name = kwargs.get("name") or _serialized_name(serialized) or "llm"
+        run = self._open(
+            run_id, parent_run_id, tags, metadata, name, SpanKind.LLM, attributes, model=True
+        )
+        if run is None:
+            return
+        model_calls.watch(run.span)
+        # The model's own code (the provider's HTTP call) runs outside any runnable context of
+        # LangChain's, so make the span current here, until the run ends.
+        run.llm_token = otel_context.attach(run.context)
+
+    def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        run = self._runs.get(run_id)
+        if run is not None and run.first_token is None:
+            run.first_token = time.monotonic() - run.started
+
+    def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        run = self._close(run_id)
+        if run is None:
+            return
+        _leave(run)
+        delegated = model_calls.release(run.span)
+        with _ending:
+            attributes = lc_messages.model_response(response, usage=not delegated)
+            if delegated:
+                # The provider's own span (nested under this one) is the llm span of this call.
+                attributes[semconv.SPAN_TYPE] = SpanKind.SPAN.value
+                attributes.pop(semconv.GEN_AI_OUTPUT_MESSAGES, None)
+            if run.first_token is not None:
+                attributes[semconv.LLM_TIME_TO_FIRST_CHUNK] = run.first_token
+            run.span.set_attributes(attributes)
+        run.span.end()
+
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        run = self._runs.get(run_id)
+        if run is not None:
+            _leave(run)
+            if model_calls.release(run.span):
+                run.span.set_attribute(semconv.SPAN_TYPE, SpanKind.SPAN.value)
+        self._fail(run_id, error)
+
+    # -- Tools and retrievers ----------------------------------------------------------------------
+    def on_tool_start(
+        self,
+        serialized: dict[str, Any] | None,
+        input_str: str,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        inputs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not self.enabled:
+            return
+        with _starting:
+            name = kwargs.get("name") or _serialized_name(serialized) or "tool"
+            attributes: dict[str, Any] = {
+                semconv.GEN_AI_OPERATION_NAME: semconv.OPERATION_EXECUTE_TOOL,
+                semconv.GEN_AI_TOOL_NAME: name,
+            }
+            genai.set_if(attributes, semconv.GEN_AI_TOOL_CALL_ID, kwargs.get("tool_call_id"))
+            genai.set_if(
+                attributes, semconv.GEN_AI_TOOL_DESCRIPTION, (serialized or {}).get("description")
+            )
+            arguments = inputs if inputs is not None else input_str
+            genai.set_content(attributes, semconv.GEN_AI_TOOL_CALL_ARGUMENTS, arguments)
+            self._open(run_id, parent_run_id, tags, metadata, name, SpanKind.TOOL, attributes)
+
+    def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        run = self._close(run_id)
+        if run is None:
+            return
+        with _ending:
+            attributes: dict[str, Any] = {}
+            call_id = getattr(output, "tool_call_id", None)
+            if call_id and semconv.GEN_AI_TOOL_CALL_ID not in (run.span.attributes or {}):  # type: ignore[attr-defined]
+                attributes[semconv.GEN_AI_TOOL_CALL_ID] = str(call_id)
+            result = getattr(output, "content", output)
+            genai.set_content(attributes, semconv.GEN_AI_TOOL_CALL_RESULT, result)
+            run.span.set_attributes(attributes)
+        run.span.end()
+
+    def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self._fail(run_id, error)
+
+    def on_retriever_start(
+        self,
+        serialized: dict[str, Any] | None,
+        query: str,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not self.enabled:
+            return
+        with _starting:
+            name = kwargs.get("name") or _serialized_name(serialized) or "retriever"
+            attributes: dict[str, Any] = {
+                semconv.GEN_AI_OPERATION_NAME: semconv.OPERATION_RETRIEVAL
+            }
+            genai.set_content(attributes, semconv.SPAN_INPUT, query)
+            self._open(run_id, parent_run_id, tags, metadata, name, SpanKind.SPAN, attributes)
+
+    def on_retriever_end(self, documents: Sequence[Any], *, run_id: UUID, **kwargs: Any) -> None:
+        run = self._close(run_id)
+        if run is None:
+            return
+        with _ending:
+            attributes: dict[str, Any] = {semconv.RETRIEVAL_DOCUMENT_COUNT: len(documents)}
+            genai.set_content(attributes, semconv.SPAN_OUTPUT, lc_messages.documents(documents))
+            run.span.set_attributes(attributes)
+        run.span.end()
+
+    def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self._fail(run_id, error)
+
+    # -- Failure -----------------------------------------------------------------------------------
+    def _fail(self, run_id: UUID, error: BaseException) -> None:
+        run = self._close(run_id)
+        if run is None:
+            return
+        with _ending:
+            if _is_control_flow(error):
+                run.span.set_attribute(semconv.CONTROL_FLOW, type(error).__name__)
+            else:
+                spans.record_error(run.span, error)
+        run.span.end()
+
+
+def _leave(run: _Run) -> None:
+    """Detach the model span made current at its start, if this is still the context it was
+    attached in (a stream closed from elsewhere must not detach someone else's context)."""
+    token, run.llm_token = run.llm_token, None
+    if token is not None and otel_context.get_current() is run.context:
+        otel_context.detach(token)  # type: ignore[arg-type]
+
+
+def _metadata_ids(base: otel_context.Context, metadata: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A run's ``session_id``/``thread_id``/``conversation_id`` and ``user_id`` (from its metadata,
+    where LangChain also copies ``configurable`` values), for those the context does not set."""
+    if not metadata:
+        return {}
+    current = get_attributes(base)
+    ids = {}
+    if current.session_id is None and (session := _first(metadata, _SESSION_KEYS)) is not None:
+        ids["session_id"] = session
+    if current.user_id is None and (user := _first(metadata, _USER_KEYS)) is not None:
+        ids["user_id"] = user
+    return ids
+
+
+def _first(metadata: Mapping[str, Any], keys: Sequence[str]) -> Any:
+    for key in keys:
+        value = metadata.get(key)
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def _serialized_name(serialized: Mapping[str, Any] | None) -> str | None:
+    if not serialized:
+        return None
+    name = serialized.get("name")
+    if isinstance(name, str):
+        return name
+    path = serialized.get("id")
+    return str(path[-1]) if isinstance(path, list) and path else None
+
+
+def _is_agent(name: str, has_parent: bool, metadata: Mapping[str, Any] | None) -> bool:
+    if name in _AGENT_NAMES:
+        return True
+    # The top run of a LangGraph graph (create_agent, prebuilt agents, custom StateGraphs).
+    is_graph = bool(metadata) and metadata.get("ls_integration") == "langgraph"  # type: ignore[union-attr]
+    return is_graph and not has_parent and "langgraph_node" not in (metadata or {})
+
+
+def _is_control_flow(error: BaseException) -> bool:
+    return any(klass.__name__ in _CONTROL_FLOW for klass in type(error).__mro__)
+
+
+def _model_request(metadata: Mapping[str, Any] | None, invocation: Any) -> dict[str, Any]:
+    """Model, provider and parameters from LangChain's standard ``ls_*`` metadata and the
+    model's invocation parameters."""
+    metadata = metadata or {}
+    invocation = invocation if isinstance(invocation, dict) else {}
+    attributes: dict[str, Any] = {}
+    genai.set_if(
+        attributes, semconv.GEN_AI_PROVIDER_NAME, metadata.get("ls_provider") or "langchain"
+    )
+    model = metadata.get("ls_model_name") or invocation.get("model") or invocation.get("model_name")
+    genai.set_if(attributes, semconv.GEN_AI_REQUEST_MODEL, model)
+    parameters = {
+        "temperature": metadata.get("ls_temperature", invocation.get("temperature")),
+        "max_tokens": metadata.get("ls_max_tokens", invocation.get("max_tokens")),
+        "stop": metadata.get("ls_stop", invocation.get("stop")),
+        "top_p": invocation.get("top_p"),
+        "seed": invocation.get("seed"),
+    }
+    for key, value in parameters.items():
+        if value is None or isinstance(value, bool):
+            continue
+        attribute = semconv.MODEL_PARAMETER_ATTRIBUTES[key]
+        genai.set_if(
+            attributes, attribute, [value] if isinstance(value, str) and key == "stop" else value
+        )
+    genai.set_if(attributes, semconv.GEN_AI_REQUEST_STREAM, invocation.get("stream"))
+    tools = invocation.get("tools")
+    if isinstance(tools, list) and tools:
+        genai.set_json(attributes, semconv.GEN_AI_TOOL_DEFINITIONS, tools)
+    return attributes

@@ -1,0 +1,184 @@
+"""LangChain messages, results and documents in the shapes traceroot records."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from traceroot import genai, semconv
+from traceroot.genai import field
+
+_ROLES: Final = {
+    "human": "user",
+    "ai": "assistant",
+    "system": "system",
+    "tool": "tool",
+    "function": "tool",
+    "developer": "system",
+}
+
+
+def readable(value: Any) -> Any:
+    """A chain's input or output with LangChain messages in the GenAI shape: far smaller and
+    cheaper than dumping every field of each message model."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {key: readable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [readable(item) for item in value]
+    if isinstance(value, _message_types()):
+        return _message(value)
+    if isinstance(value, _prompt_value_types()):
+        return {"messages": [_message(message) for message in value.to_messages()]}
+    return value
+
+
+@functools.cache
+def _message_types() -> tuple[type, ...]:
+    from langchain_core.messages import BaseMessage
+
+    return (BaseMessage,)
+
+
+@functools.cache
+def _prompt_value_types() -> tuple[type, ...]:
+    from langchain_core.prompt_values import PromptValue
+
+    return (PromptValue,)
+
+
+def input_messages(messages: Sequence[Any]) -> list[dict[str, Any]]:
+    return [_message(message) for message in messages]
+
+
+def _message(message: Any) -> dict[str, Any]:
+    # Only attributes the message type has are read: a missing one on a pydantic model costs a
+    # raised and caught AttributeError, many times the price of a hit.
+    kind = getattr(message, "type", None)
+    role = _ROLES.get(kind) if isinstance(kind, str) else None
+    if role is None:
+        role = getattr(message, "role", None) or str(kind)
+    if role == "tool":
+        response = genai.tool_response_part(
+            getattr(message, "tool_call_id", None), getattr(message, "content", None)
+        )
+        return genai.message(role, [response])
+    parts = _content_parts(getattr(message, "content", None))
+    if role == "assistant":
+        for call in getattr(message, "tool_calls", None) or ():
+            parts.append(
+                genai.tool_call_part(field(call, "id"), field(call, "name"), field(call, "args"))
+            )
+    return genai.message(role, parts)
+
+
+def _content_parts(content: Any) -> list[dict[str, Any]]:
+    if content is None or content == "":
+        return []
+    if isinstance(content, str):
+        return [genai.text_part(content)]
+    parts: list[dict[str, Any]] = []
+    for block in content if isinstance(content, list) else [content]:
+        if isinstance(block, str):
+            parts.append(genai.text_part(block))
+            continue
+        kind = field(block, "type")
+        if kind == "text":
+            parts.append(genai.text_part(field(block, "text")))
+        elif kind == "image_url":
+            image = field(block, "image_url")
+            url = image if isinstance(image, str) else field(image, "url")
+            parts.append(genai.uri_part(str(url), "image"))
+        elif kind in ("image", "audio", "file", "video"):
+            url = field(block, "url") or field(block, "file_id")
+            if url:
+                parts.append(genai.uri_part(str(url), str(kind)))
+            else:
+                parts.append({"type": "blob", "modality": kind, "content": f"<{kind} omitted>"})
+        elif kind in ("tool_use", "tool_call"):
+            arguments = field(block, "input", field(block, "args"))
+            parts.append(genai.tool_call_part(field(block, "id"), field(block, "name"), arguments))
+        else:
+            parts.append({"type": str(kind)})
+    return parts
+
+
+def model_response(response: Any, *, usage: bool) -> dict[str, Any]:
+    """Attributes from an ``LLMResult``: response model and id, finish reasons, output messages,
+    and (when this span is the call's llm span) token usage."""
+    attributes: dict[str, Any] = {}
+    generations = getattr(response, "generations", None) or [[]]
+    batch = generations[0] if generations else []
+    llm_output = getattr(response, "llm_output", None) or {}
+    outputs, reasons = [], []
+    model: Any = llm_output.get("model_name") if isinstance(llm_output, Mapping) else None
+    response_id = None
+    totals = {"input": 0, "output": 0, "cache": 0, "reasoning": 0}
+    counted = False
+    for generation in batch:
+        message = getattr(generation, "message", None)
+        info = getattr(generation, "generation_info", None) or {}
+        metadata = getattr(message, "response_metadata", None) or {}
+        reason = (
+            info.get("finish_reason")
+            or metadata.get("finish_reason")
+            or metadata.get("stop_reason")
+        )
+        reasons.append(reason)
+        model = metadata.get("model_name") or metadata.get("model") or model
+        response_id = response_id or metadata.get("id")
+        if message is not None:
+            output = _message(message)
+            output["role"] = "assistant"
+        else:
+            output = genai.message("assistant", [genai.text_part(getattr(generation, "text", ""))])
+        if reason is not None:
+            output["finish_reason"] = reason
+        outputs.append(output)
+        counts = getattr(message, "usage_metadata", None)
+        if counts:
+            counted = True
+            totals["input"] += field(counts, "input_tokens", 0) or 0
+            totals["output"] += field(counts, "output_tokens", 0) or 0
+            totals["cache"] += field(field(counts, "input_token_details", {}), "cache_read", 0) or 0
+            totals["reasoning"] += (
+                field(field(counts, "output_token_details", {}), "reasoning", 0) or 0
+            )
+    genai.set_if(attributes, semconv.GEN_AI_RESPONSE_MODEL, model)
+    genai.set_if(attributes, semconv.GEN_AI_RESPONSE_ID, response_id)
+    known = [str(reason) for reason in reasons if reason is not None]
+    if known:
+        attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = known
+    genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
+    if usage:
+        if not counted and isinstance(llm_output, Mapping):
+            token_usage = llm_output.get("token_usage") or llm_output.get("usage") or {}
+            totals["input"] = (
+                field(token_usage, "prompt_tokens", field(token_usage, "input_tokens", 0)) or 0
+            )
+            totals["output"] = (
+                field(token_usage, "completion_tokens", field(token_usage, "output_tokens", 0)) or 0
+            )
+            counted = bool(totals["input"] or totals["output"])
+        if counted:
+            genai.set_usage(
+                attributes,
+                input_tokens=totals["input"],
+                output_tokens=totals["output"],
+                cache_read_tokens=totals["cache"] or None,
+                reasoning_tokens=totals["reasoning"] or None,
+            )
+    return attributes
+
+
+def documents(found: Sequence[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": getattr(document, "id", None),
+            "content": getattr(document, "page_content", None),
+            "metadata": getattr(document, "metadata", None),
+        }
+        for document in found
+    ]
