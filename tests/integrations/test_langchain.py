@@ -237,17 +237,17 @@ def test_content_switch(traced: Spans, settings_override: Any) -> None:
 
 
 def test_uninstrument_stops_spans_and_restores(spans: Spans) -> None:
-    from langchain_core.callbacks.base import BaseCallbackManager
     from langchain_core.runnables import config as runnable_config
+    from langchain_core.tracers import context as tracer_context
 
-    originals = (BaseCallbackManager.__dict__["__init__"], runnable_config._set_config_context)
+    original = runnable_config._set_config_context
+    hooks_before = list(tracer_context._configure_hooks)
     traceroot.instrument(integrations=["langchain"])
-    assert BaseCallbackManager.__dict__["__init__"] is not originals[0]
+    assert runnable_config._set_config_context is not original
+    assert len(tracer_context._configure_hooks) == len(hooks_before) + 1
     traceroot.uninstrument()
-    assert (
-        BaseCallbackManager.__dict__["__init__"],
-        runnable_config._set_config_context,
-    ) == originals
+    assert runnable_config._set_config_context is original
+    assert tracer_context._configure_hooks == hooks_before
     RunnableLambda(lambda x: x).invoke(1)
     assert spans.all() == []
 

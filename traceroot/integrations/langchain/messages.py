@@ -31,7 +31,7 @@ def readable(value: Any) -> Any:
     if isinstance(value, _message_types()):
         return _message(value)
     if isinstance(value, _prompt_value_types()):
-        return {"messages": [_message(message) for message in value.to_messages()]}
+        return {"messages": [_message(message) for message in value.to_messages()]}  # type: ignore[attr-defined]
     return value
 
 
