@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Final, NamedTuple, TypeVar
 
+from traceroot import semconv
 from traceroot.serialize import DEFAULT_BUDGET, MIN_BUDGET
 
 logger = logging.getLogger("traceroot")
@@ -79,6 +80,17 @@ class Settings(NamedTuple):
         if self.otlp_endpoint:
             return "otlp"
         return "local"
+
+    def static_attributes(self) -> dict[str, str]:
+        """Attributes every span gets from the configuration: environment and git."""
+        static = {}
+        if self.environment:
+            static[semconv.ENVIRONMENT] = self.environment
+        if self.git_repo:
+            static[semconv.GIT_REPO] = self.git_repo
+        if self.git_ref:
+            static[semconv.GIT_REF] = self.git_ref
+        return static
 
     def traceroot_endpoint(self) -> str:
         return self.host_url.rstrip("/") + TRACEROOT_TRACES_PATH
@@ -266,6 +278,17 @@ def current() -> Settings:
 
 
 def activate(settings: Settings) -> Settings:
-    global _current
+    global _current, _static
     _current = settings
+    _static = settings.static_attributes()
     return settings
+
+
+_static: dict[str, str] = {}
+
+
+def static_attributes() -> dict[str, str]:
+    """:meth:`Settings.static_attributes` of the settings in force (computed once)."""
+    if _current is None:
+        current()
+    return _static

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
 
-from traceroot import semconv, spans
+from traceroot import spans
 from traceroot.config import Settings, activate, warn_once
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def _build(settings: Settings) -> Pipeline:
                 export_timeout_millis=settings.timeout * 1000,
             )
     if provider is not None:
-        provider.add_span_processor(ContextProcessor(_static_attributes(settings)))
+        provider.add_span_processor(ContextProcessor())
         if export_processor is not None:
             provider.add_span_processor(export_processor)
     return Pipeline(settings, name, provider, owns, export_processor, destination)
@@ -203,14 +203,3 @@ def _otlp(settings: Settings) -> tuple[SpanExporter, str]:
         else:
             return GrpcExporter(), destination
     return _otlp_http(), destination
-
-
-def _static_attributes(settings: Settings) -> dict[str, str]:
-    static = {}
-    if settings.environment:
-        static[semconv.ENVIRONMENT] = settings.environment
-    if settings.git_repo:
-        static[semconv.GIT_REPO] = settings.git_repo
-    if settings.git_ref:
-        static[semconv.GIT_REF] = settings.git_ref
-    return static

@@ -8,16 +8,15 @@ and every ancestor that is still running.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
-from opentelemetry.util.types import AttributeValue
 
 from traceroot import semconv
-from traceroot.context import get_attributes
+from traceroot.context import context_span_attributes
 from traceroot.guard import contained
+from traceroot.spans import TRACER_NAME
 from traceroot.trace_state import model_calls, open_traces
 
 _stamping = contained("processor.on_start")
@@ -25,21 +24,22 @@ _closing = contained("processor.on_end")
 
 
 class ContextProcessor(SpanProcessor):
-    """Stamps context attributes (and the static ones: environment, git) on every span start."""
+    """Stamps context attributes (and the static ones: environment, git) on every span start.
 
-    def __init__(self, static_attributes: Mapping[str, AttributeValue] | None = None) -> None:
-        self._static = dict(static_attributes or {})
+    traceroot's own spans get them when they are created (:func:`traceroot.spans.start`), in the
+    same attribute set, so for those this only keeps the trace state.
+    """
 
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
         with _stamping:
-            ctx = otel_context.get_current() if parent_context is None else parent_context
-            attributes = get_attributes(ctx).span_attributes()
-            if attributes:
-                span.set_attributes({**self._static, **attributes} if self._static else attributes)
-            else:
-                if self._static:
-                    span.set_attributes(self._static)
-                _stamp_openinference(span, ctx)
+            scope = getattr(span, "instrumentation_scope", None)
+            if scope is None or scope.name != TRACER_NAME:
+                ctx = otel_context.get_current() if parent_context is None else parent_context
+                attributes = context_span_attributes(ctx)
+                if attributes:
+                    span.set_attributes(attributes)
+                else:
+                    _stamp_openinference(span, ctx)
             overrides = open_traces.opened(span)
             if overrides:
                 span.set_attributes(overrides)

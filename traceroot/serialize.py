@@ -46,7 +46,10 @@ def to_json_checked(value: Any, *, budget: int = DEFAULT_BUDGET) -> tuple[str, b
         return _truncate(text, budget, original_length=len(value.encode("utf-8", "replace"))), True
     try:
         text = _fast_encode(value)
-        text.encode("utf-8")  # lone surrogates cannot be exported; let the careful path escape them
+        if not text.isascii():
+            text.encode(
+                "utf-8"
+            )  # lone surrogates cannot be exported: the careful path escapes them
     except Exception:  # noqa: BLE001 - any failure of the fast path falls back to the careful one
         text = _encode_safely(_jsonable(value, 0, budget, set()))
     size = len(text) if len(text) * 4 <= budget else len(text.encode("utf-8"))

@@ -17,6 +17,7 @@ from opentelemetry.trace import Span, Status, StatusCode, Tracer
 from traceroot import semconv
 from traceroot.config import current as current_settings
 from traceroot.config import warn_once
+from traceroot.context import context_span_attributes
 from traceroot.guard import contained
 from traceroot.serialize import to_json_checked
 
@@ -91,8 +92,13 @@ def start(
     parent: otel_context.Context | None = None,
     attributes: Mapping[str, Any] | None = None,
 ) -> Span:
-    """Start a span of ``kind``; errors are recorded by :func:`record_error`, never twice."""
-    span_attributes = {semconv.SPAN_TYPE: kind.value}
+    """Start a span of ``kind``; errors are recorded by :func:`record_error`, never twice.
+
+    The context's session, user, tags and metadata go into the span's first attribute set (the
+    context processor leaves traceroot's spans alone): one attribute write per span, not two.
+    """
+    span_attributes = context_span_attributes(parent)
+    span_attributes = {**span_attributes, semconv.SPAN_TYPE: kind.value}
     if attributes:
         span_attributes.update(attributes)
     return tracer().start_span(

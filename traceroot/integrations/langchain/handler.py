@@ -49,15 +49,51 @@ _ending = contained("langchain.end")
 
 
 class _Run:
-    __slots__ = ("context", "first_token", "llm_token", "model", "span", "started")
+    __slots__ = (
+        "context",
+        "first_token",
+        "handed",
+        "llm_token",
+        "model",
+        "parent",
+        "span",
+        "started",
+    )
 
-    def __init__(self, span: Span, context: otel_context.Context, *, model: bool = False) -> None:
+    def __init__(
+        self,
+        span: Span,
+        context: otel_context.Context,
+        parent: _Run | None,
+        *,
+        model: bool = False,
+    ) -> None:
         self.span = span
         self.context = context
+        self.parent = parent
         self.model = model
         self.llm_token: object = None
-        self.started = time.monotonic()
+        self.started = time.monotonic() if model else 0.0  # for the time to the first token
         self.first_token: float | None = None
+        # The last value handed between this run and its children, with its JSON: a sequence
+        # passes its input to its first step and each step's output to the next, unchanged and
+        # with no user code in between, so each such value is serialised once, not twice.
+        self.handed: tuple[object, Any] | None = None
+
+
+def _content(run: _Run | None, value: Any, attributes: dict[str, Any], key: str) -> None:
+    """Set ``key`` to ``value``'s JSON, reusing the text if ``run`` just handed this object on."""
+    handed = run.handed if run is not None else None
+    if handed is not None and handed[0] is value:
+        attributes[key] = handed[1]
+        return
+    genai.set_content(attributes, key, lc_messages.readable(value))
+
+
+def _hand(run: _Run | None, value: Any, attributes: dict[str, Any], key: str) -> None:
+    text = attributes.get(key)
+    if run is not None and text is not None and semconv.TRUNCATED not in attributes:
+        run.handed = (value, text)
 
 
 class TracerootHandler(BaseCallbackHandler):
@@ -113,7 +149,7 @@ class TracerootHandler(BaseCallbackHandler):
             # update_current_trace: the root and every open ancestor get it too.
             stamped = {_ID_ATTRIBUTES[key]: str(value) for key, value in ids.items()}
             open_traces.update(span.get_span_context().trace_id, stamped)
-        run = _Run(span, trace.set_span_in_context(span, parent), model=model)
+        run = _Run(span, trace.set_span_in_context(span, parent), parent_run, model=model)
         self._runs[run_id] = run
         return run
 
@@ -144,8 +180,10 @@ class TracerootHandler(BaseCallbackHandler):
             if metadata and "langgraph_node" in metadata:
                 genai.set_if(attributes, semconv.LANGGRAPH_NODE, metadata["langgraph_node"])
                 genai.set_if(attributes, semconv.LANGGRAPH_STEP, metadata.get("langgraph_step"))
-            genai.set_content(attributes, semconv.SPAN_INPUT, lc_messages.readable(inputs))
-            self._open(run_id, parent_run_id, tags, metadata, name, kind, attributes)
+            parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
+            _content(parent, inputs, attributes, semconv.SPAN_INPUT)
+            run = self._open(run_id, parent_run_id, tags, metadata, name, kind, attributes)
+            _hand(run, inputs, attributes, semconv.SPAN_INPUT)
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         run = self._close(run_id)
@@ -153,7 +191,8 @@ class TracerootHandler(BaseCallbackHandler):
             return
         with _ending:
             attributes: dict[str, Any] = {}
-            genai.set_content(attributes, semconv.SPAN_OUTPUT, lc_messages.readable(outputs))
+            _content(run, outputs, attributes, semconv.SPAN_OUTPUT)
+            _hand(run.parent, outputs, attributes, semconv.SPAN_OUTPUT)
             run.span.set_attributes(attributes)
         run.span.end()
 
