@@ -90,6 +90,22 @@ def _content(run: _Run | None, value: Any, attributes: dict[str, Any], key: str)
     genai.set_content(attributes, key, lc_messages.readable(value))
 
 
+def _reuse_prompt(parent: _Run | None, prompt: Sequence[Any], attributes: dict[str, Any]) -> bool:
+    """A model fed by a prompt template gets the very messages the template just output (whose
+    JSON, in the same shape, the template's span already has)."""
+    handed = parent.handed if parent is not None else None
+    messages = getattr(handed[0], "messages", None) if handed is not None else None
+    if (
+        handed is None
+        or not isinstance(messages, list)
+        or len(messages) != len(prompt)
+        or any(a is not b for a, b in zip(messages, prompt, strict=True))
+    ):
+        return False
+    attributes[semconv.GEN_AI_INPUT_MESSAGES] = handed[1]
+    return True
+
+
 def _hand(run: _Run | None, value: Any, attributes: dict[str, Any], key: str) -> None:
     text = attributes.get(key)
     if run is not None and text is not None and semconv.TRUNCATED not in attributes:
@@ -217,9 +233,11 @@ class TracerootHandler(BaseCallbackHandler):
             attributes = _model_request(metadata, kwargs.get("invocation_params"))
             attributes[semconv.GEN_AI_OPERATION_NAME] = semconv.OPERATION_CHAT
             prompt = messages[0] if len(messages) == 1 else [m for batch in messages for m in batch]
-            genai.set_content(
-                attributes, semconv.GEN_AI_INPUT_MESSAGES, lc_messages.input_messages(prompt)
-            )
+            parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
+            if not _reuse_prompt(parent, prompt, attributes):
+                genai.set_content(
+                    attributes, semconv.GEN_AI_INPUT_MESSAGES, lc_messages.input_messages(prompt)
+                )
             self._open_model(run_id, parent_run_id, tags, metadata, serialized, kwargs, attributes)
 
     def on_llm_start(

@@ -31,7 +31,8 @@ def readable(value: Any) -> Any:
     if isinstance(value, _message_types()):
         return _message(value)
     if isinstance(value, _prompt_value_types()):
-        return {"messages": [_message(message) for message in value.to_messages()]}  # type: ignore[attr-defined]
+        # The same shape as a model span's input messages, so the text can be shared.
+        return input_messages(value.to_messages())  # type: ignore[attr-defined]
     return value
 
 
