@@ -30,8 +30,9 @@ class ContextProcessor(SpanProcessor):
     same attribute set, so for those this only keeps the trace state.
     """
 
+    # Both run for every span of the process: guarded inline rather than with a with-block.
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
-        with _stamping:
+        try:
             scope = getattr(span, "instrumentation_scope", None)
             if scope is None or scope.name != TRACER_NAME:
                 ctx = otel_context.get_current() if parent_context is None else parent_context
@@ -45,10 +46,14 @@ class ContextProcessor(SpanProcessor):
                 span.set_attributes(overrides)
             if model_calls.watching and span.parent is not None and _is_model_call(span):
                 model_calls.saw_model_call(span.parent.span_id)
+        except Exception as error:  # noqa: BLE001 - contained like any guarded block
+            _stamping.failed(error)
 
     def on_end(self, span: ReadableSpan) -> None:
-        with _closing:
+        try:
             open_traces.closed(span.get_span_context())
+        except Exception as error:  # noqa: BLE001 - contained like any guarded block
+            _closing.failed(error)
 
     def shutdown(self) -> None:
         return None

@@ -28,23 +28,26 @@ class OpenTraces:
         self._lock = threading.Lock()
         self._traces: dict[int, _OpenTrace] = {}
 
+    # opened() and closed() run for every span, so they take no lock: each step is one dict
+    # operation, atomic on its own. Only dropping a trace's entry, once per trace, is locked.
     def opened(self, span: Span) -> dict[str, AttributeValue]:
         context = span.get_span_context()
-        with self._lock:
-            entry = self._traces.get(context.trace_id)
-            if entry is None:
-                entry = self._traces[context.trace_id] = _OpenTrace()
-            entry.spans[context.span_id] = span
-            return entry.overrides
+        entry = self._traces.get(context.trace_id)
+        if entry is None:
+            entry = self._traces.setdefault(context.trace_id, _OpenTrace())
+        entry.spans[context.span_id] = span
+        return entry.overrides
 
     def closed(self, context: SpanContext | None) -> None:
         if context is None:
             return
-        with self._lock:
-            entry = self._traces.get(context.trace_id)
-            if entry is not None:
-                entry.spans.pop(context.span_id, None)
-                if not entry.spans:
+        entry = self._traces.get(context.trace_id)
+        if entry is None:
+            return
+        entry.spans.pop(context.span_id, None)
+        if not entry.spans:
+            with self._lock:
+                if not entry.spans and self._traces.get(context.trace_id) is entry:
                     del self._traces[context.trace_id]
 
     def update(self, trace_id: int, attributes: Mapping[str, AttributeValue]) -> int:
@@ -54,7 +57,7 @@ class OpenTraces:
             if entry is None:
                 return 0
             entry.overrides.update(attributes)
-            spans = list(entry.spans.values())
+            spans = list(entry.spans.values())  # a copy: other threads may open and close spans
         for span in spans:
             span.set_attributes(attributes)
         return len(spans)
