@@ -410,3 +410,30 @@ def test_interrupt_is_not_an_error(traced: Spans) -> None:
     traced.clear()
     assert graph.invoke(Command(resume="yes"), config=config) == {"answer": "yes"}  # type: ignore[arg-type]
     assert traced.one("ask_human").status.status_code is StatusCode.UNSET
+
+
+def test_retriever_span(traced: Spans) -> None:
+    from langchain_core.callbacks import CallbackManagerForRetrieverRun
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
+
+    class Shelf(BaseRetriever):
+        def _get_relevant_documents(
+            self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        ) -> list[Document]:
+            return [Document(page_content=f"about {query}", metadata={"source": "shelf"}, id="d1")]
+
+    chain = Shelf() | RunnableLambda(lambda docs: len(docs), name="count")
+    with using_attributes(session_id="rag"):
+        assert chain.invoke("otters") == 1
+    one_trace(traced)
+    retriever = traced.one("Shelf")
+    assert kind(retriever) == "span"
+    assert retriever.attributes[semconv.GEN_AI_OPERATION_NAME] == "retrieval"
+    assert json.loads(retriever.attributes[semconv.SPAN_INPUT]) == "otters"
+    assert json.loads(retriever.attributes[semconv.SPAN_OUTPUT]) == [
+        {"id": "d1", "content": "about otters", "metadata": {"source": "shelf"}}
+    ]
+    assert retriever.attributes[semconv.RETRIEVAL_DOCUMENT_COUNT] == 1
+    assert retriever.attributes[semconv.SESSION_ID] == "rag"
+    assert parent_of(retriever) == span_id(traced.one("RunnableSequence"))
