@@ -87,21 +87,44 @@ class ModelCalls:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._watched: dict[int, bool] = {}  # span id -> a provider span started under it
+        # Framework calls that returned a stream the provider reads only when it is consumed,
+        # outside the framework span: trace id -> their span ids, oldest first.
+        self._streams: dict[int, list[int]] = {}
 
     def watch(self, span: Span) -> None:
         with self._lock:
             self._watched[span.get_span_context().span_id] = False
 
-    def saw_model_call(self, parent_span_id: int) -> None:
-        if parent_span_id in self._watched:  # unlocked read first: nearly always empty
-            with self._lock:
-                if parent_span_id in self._watched:
-                    self._watched[parent_span_id] = True
+    def watch_stream(self, span: Span) -> None:
+        """``span`` returned a stream: the provider call it makes will start outside it."""
+        context = span.get_span_context()
+        with self._lock:
+            if context.span_id in self._watched:
+                self._streams.setdefault(context.trace_id, []).append(context.span_id)
+
+    def saw_model_call(self, parent_span_id: int, trace_id: int) -> None:
+        if parent_span_id not in self._watched and trace_id not in self._streams:
+            return  # unlocked reads first: nearly always both empty
+        with self._lock:
+            if parent_span_id in self._watched:
+                self._watched[parent_span_id] = True
+                return
+            pending = self._streams.get(trace_id)
+            if pending:
+                self._watched[pending.pop(0)] = True
+                if not pending:
+                    del self._streams[trace_id]
 
     def release(self, span: Span) -> bool:
         """Stop watching ``span``; ``True`` if a provider model call ran under it."""
+        context = span.get_span_context()
         with self._lock:
-            return self._watched.pop(span.get_span_context().span_id, False)
+            pending = self._streams.get(context.trace_id)
+            if pending and context.span_id in pending:
+                pending.remove(context.span_id)
+                if not pending:
+                    del self._streams[context.trace_id]
+            return self._watched.pop(context.span_id, False)
 
     @property
     def watching(self) -> bool:

@@ -4,7 +4,8 @@ Stateless, so concurrent callers never see each other's replies: the model name 
 behaviour and the reply echoes the last user message.
 
 - any model: replies ``"echo: <last user text>"``; usage counts words (cached 2, reasoning 1)
-- ``tool-model``: asks for ``get_weather`` until a tool result is in the conversation
+- ``tool-model`` (or ``gpt-4.1-nano``): asks for ``get_weather`` until a tool result is in the
+  conversation
 - ``two-tools``: asks for ``get_weather``, then ``get_time``, then answers
 - ``error-429`` / ``error-500``: that HTTP error with an OpenAI error body
 - ``cut-stream``: a stream that stops mid-way without finishing its body
@@ -28,6 +29,8 @@ WEATHER_CALL = {
     "type": "function",
     "function": {"name": "get_weather", "arguments": '{"city": "San Francisco"}'},
 }
+# Clients that check model names (LlamaIndex's OpenAI LLM) use a real name for the tool model.
+TOOL_MODELS = ("tool-model", "gpt-4.1-nano")
 TIME_CALL = {
     "id": "call_time_1",
     "type": "function",
@@ -97,9 +100,9 @@ def chat_reply(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
             call = WEATHER_CALL if results == 0 else TIME_CALL
             return {"role": "assistant", "content": None, "tool_calls": [call]}, "tool_calls"
         return {"role": "assistant", "content": "Sunny, and it is noon."}, "stop"
-    if model == "tool-model" and not _has_tool_result(body):
+    if model in TOOL_MODELS and not _has_tool_result(body):
         return {"role": "assistant", "content": None, "tool_calls": [WEATHER_CALL]}, "tool_calls"
-    if model == "tool-model":
+    if model in TOOL_MODELS:
         return {"role": "assistant", "content": "It is sunny in San Francisco."}, "stop"
     return {"role": "assistant", "content": f"echo: {_last_user_text(body)}"}, "stop"
 
