@@ -40,9 +40,12 @@ def traced(spans: Spans) -> Iterator[Spans]:
 
 @pytest.fixture
 def mock_models() -> Iterator[None]:
+    """LlamaIndex's global models, mocked; put back as mocks after tests that swap them."""
     Settings.llm = MockLLM(max_tokens=8)
     Settings.embed_model = MockEmbedding(embed_dim=8)
     yield
+    Settings.llm = MockLLM(max_tokens=8)
+    Settings.embed_model = MockEmbedding(embed_dim=8)
 
 
 def kind(span: ReadableSpan) -> str:
