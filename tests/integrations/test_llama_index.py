@@ -99,7 +99,7 @@ def test_query_engine_with_mock_models(traced: Spans, mock_models: None) -> None
 
 
 def test_openai_llm_and_embeddings_nest_and_count_usage_once(
-    traced: Spans, openai_server: OpenAIServer
+    traced: Spans, openai_server: OpenAIServer, mock_models: None
 ) -> None:
     from llama_index.embeddings.openai import OpenAIEmbedding
     from llama_index.llms.openai import OpenAI
