@@ -12,24 +12,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
+from _common import set_up_tracing, timed
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
-from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
 import traceroot
-
-
-class DropExporter(SpanExporter):
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        return SpanExportResult.SUCCESS
 
 
 def replies() -> Iterator[AIMessage]:
@@ -38,23 +30,13 @@ def replies() -> Iterator[AIMessage]:
         yield AIMessage(content="The answer is 42.", usage_metadata=usage)  # type: ignore[arg-type]
 
 
-def timed(fn: Callable[[], object], calls: int) -> float:
-    start = time.thread_time()
-    for _ in range(calls):
-        fn()
-    return (time.thread_time() - start) / calls * 1e6
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
 
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(DropExporter()))
-    trace.set_tracer_provider(provider)
-    traceroot.instrument(exporter="none", integrations=[])
+    set_up_tracing()
 
     prompt = ChatPromptTemplate.from_messages(
         [("system", "You are terse."), ("user", "What is {topic}?")]

@@ -12,27 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
-from collections.abc import Callable, Sequence
 
+from _common import set_up_tracing, timed
 from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
 import traceroot
 from traceroot import semconv
-
-
-class DropExporter(SpanExporter):
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        return SpanExportResult.SUCCESS
-
-
-def per_call_us(fn: Callable[[], object], calls: int) -> float:
-    start = time.perf_counter()
-    for _ in range(calls):
-        fn()
-    return (time.perf_counter() - start) / calls * 1e6
 
 
 def main() -> None:
@@ -41,10 +26,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
 
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(DropExporter()))
-    trace.set_tracer_provider(provider)
-    traceroot.instrument(exporter="none", integrations=[])
+    set_up_tracing()
     tracer = trace.get_tracer("hand-written")
 
     def work(query: str, k: int = 3) -> list[str]:
@@ -69,9 +51,9 @@ def main() -> None:
     with traceroot.using_attributes(session_id="bench", user_id="u"):
         rounds: dict[str, list[float]] = {"bare": [], "hand": [], "observe": []}
         for _ in range(args.rounds):
-            rounds["bare"].append(per_call_us(bare, args.calls))
-            rounds["hand"].append(per_call_us(hand_written, args.calls))
-            rounds["observe"].append(per_call_us(via_observe, args.calls))
+            rounds["bare"].append(timed(bare, args.calls))
+            rounds["hand"].append(timed(hand_written, args.calls))
+            rounds["observe"].append(timed(via_observe, args.calls))
     bare_us = statistics.median(rounds["bare"])
     hand = statistics.median(rounds["hand"]) - bare_us
     ours = statistics.median(rounds["observe"]) - bare_us

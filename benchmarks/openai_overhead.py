@@ -20,13 +20,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
+from _common import set_up_tracing, timed
 from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
 import traceroot
 from traceroot import semconv
@@ -72,19 +70,6 @@ def _stream_body() -> bytes:
 
 
 STREAM_BODY = _stream_body()
-
-
-class DropExporter(SpanExporter):
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        return SpanExportResult.SUCCESS
-
-
-def timed(fn: Callable[[], object], calls: int) -> float:
-    """Microseconds of this thread's CPU per call."""
-    start = time.thread_time()
-    for _ in range(calls):
-        fn()
-    return (time.thread_time() - start) / calls * 1e6
 
 
 def mocked_client() -> Any:
@@ -152,10 +137,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
 
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(DropExporter()))
-    trace.set_tracer_provider(provider)
-    traceroot.instrument(exporter="none", integrations=[])
+    set_up_tracing()
     tracer = trace.get_tracer("hand-written")
     client = mocked_client()
 
