@@ -17,11 +17,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from opentelemetry import context as otel_context
+from opentelemetry import trace
 from opentelemetry.trace import Span
 
 from traceroot import semconv, spans
 from traceroot.config import current as current_settings
 from traceroot.spans import SpanKind
+from traceroot.trace_state import model_calls
 
 _DATA_URL_KEEP: Final = 64
 
@@ -44,7 +46,19 @@ def start_llm_span(
     if attributes:
         span_attributes.update(attributes)
     name = f"{operation} {model}" if model else operation
+    if parent is None:
+        parent = _stream_parent()
     return spans.start(name, SpanKind.LLM, parent=parent, attributes=span_attributes)
+
+
+def _stream_parent() -> otel_context.Context | None:
+    """Nest a provider call under the framework call whose stream it is reading, if any."""
+    current = otel_context.get_current()
+    span_context = trace.get_current_span(current).get_span_context()
+    if not span_context.is_valid:
+        return None
+    framework = model_calls.stream_parent(span_context.trace_id)
+    return trace.set_span_in_context(framework, current) if framework is not None else None
 
 
 Attributes = dict[str, Any]

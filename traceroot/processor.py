@@ -45,7 +45,7 @@ class ContextProcessor(SpanProcessor):
             if overrides:
                 span.set_attributes(overrides)
             if model_calls.watching and span.parent is not None and _is_model_call(span):
-                model_calls.saw_model_call(span.parent.span_id, span.get_span_context().trace_id)
+                model_calls.saw_model_call(span.parent.span_id)
         except Exception as error:  # noqa: BLE001 - contained like any guarded block
             _stamping.failed(error)
 

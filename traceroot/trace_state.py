@@ -82,49 +82,59 @@ class ModelCalls:
     One model call must be one usage-carrying ``llm`` span. A framework span cannot know at its
     start whether the provider call it makes is instrumented; the context processor sees every
     span start, so it tells this registry when a model-call span starts under a watched one.
+
+    A framework call that returns a stream is special: the provider reads it only when the caller
+    consumes it, after the framework span stopped being current. Such spans wait here per trace
+    (oldest first) for the next provider call of their trace, which nests under the oldest.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._watched: dict[int, bool] = {}  # span id -> a provider span started under it
-        # Framework calls that returned a stream the provider reads only when it is consumed,
-        # outside the framework span: trace id -> their span ids, oldest first.
-        self._streams: dict[int, list[int]] = {}
+        self._streams: dict[int, list[Span]] = {}  # trace id -> spans that returned a stream
 
     def watch(self, span: Span) -> None:
         with self._lock:
             self._watched[span.get_span_context().span_id] = False
 
     def watch_stream(self, span: Span) -> None:
-        """``span`` returned a stream: the provider call it makes will start outside it."""
+        """``span`` returned a stream: its provider call will start outside it."""
         context = span.get_span_context()
         with self._lock:
             if context.span_id in self._watched:
-                self._streams.setdefault(context.trace_id, []).append(context.span_id)
+                self._streams.setdefault(context.trace_id, []).append(span)
 
-    def saw_model_call(self, parent_span_id: int, trace_id: int) -> None:
-        if parent_span_id not in self._watched and trace_id not in self._streams:
-            return  # unlocked reads first: nearly always both empty
+    def stream_parent(self, trace_id: int) -> Span | None:
+        """The framework span a provider call starting now in ``trace_id`` belongs under."""
+        if trace_id not in self._streams:  # unlocked read first: nearly always empty
+            return None
+        with self._lock:
+            pending = self._streams.get(trace_id)
+            return pending[0] if pending else None
+
+    def saw_model_call(self, parent_span_id: int) -> None:
+        if parent_span_id not in self._watched:  # unlocked read first: nearly always empty
+            return
         with self._lock:
             if parent_span_id in self._watched:
                 self._watched[parent_span_id] = True
-                return
-            pending = self._streams.get(trace_id)
-            if pending:
-                self._watched[pending.pop(0)] = True
-                if not pending:
-                    del self._streams[trace_id]
+                self._forget_stream(parent_span_id)
 
     def release(self, span: Span) -> bool:
         """Stop watching ``span``; ``True`` if a provider model call ran under it."""
-        context = span.get_span_context()
+        span_id = span.get_span_context().span_id
         with self._lock:
-            pending = self._streams.get(context.trace_id)
-            if pending and context.span_id in pending:
-                pending.remove(context.span_id)
-                if not pending:
-                    del self._streams[context.trace_id]
-            return self._watched.pop(context.span_id, False)
+            self._forget_stream(span_id)
+            return self._watched.pop(span_id, False)
+
+    def _forget_stream(self, span_id: int) -> None:
+        for trace_id, pending in list(self._streams.items()):
+            remaining = [s for s in pending if s.get_span_context().span_id != span_id]
+            if len(remaining) != len(pending):
+                if remaining:
+                    self._streams[trace_id] = remaining
+                else:
+                    del self._streams[trace_id]
 
     @property
     def watching(self) -> bool:

@@ -211,6 +211,8 @@ def test_agent_with_a_tool(traced: Spans, openai_server: OpenAIServer) -> None:
     # stream; LlamaIndex's own span around each is a plain span.
     assert sorted(s.name for s in finished if kind(s) == "llm") == ["chat gpt-4.1-nano"] * 2
     assert all(s.attributes[semconv.GEN_AI_REQUEST_STREAM] is True for s in provider_calls)
+    streams = [s for s in finished if s.name == "OpenAI.astream_chat"]
+    assert sorted(parent_of(s) for s in provider_calls) == sorted(span_id(s) for s in streams)
     assert all(s.end_time is not None for s in finished)
 
 
