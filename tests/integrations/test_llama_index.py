@@ -138,12 +138,14 @@ def test_openai_llm_and_embeddings_nest_and_count_usage_once(
 def test_streaming_query_ends_its_spans(traced: Spans, mock_models: None) -> None:
     index = VectorStoreIndex.from_documents(DOCUMENTS)
     traced.clear()
-    response = index.as_query_engine(streaming=True).query("What do otters do?")
+    with using_attributes(session_id="streamed"):
+        response = index.as_query_engine(streaming=True).query("What do otters do?")
     text = "".join(response.response_gen)  # type: ignore[attr-defined]
     assert text
     del response
     gc.collect()
-    finished = traced.all()
+    finished = one_trace(traced)
+    assert {s.attributes[semconv.SESSION_ID] for s in finished} == {"streamed"}
     assert {"RetrieverQueryEngine.query", "MockLLM.stream_complete"} <= {s.name for s in finished}
     assert all(s.end_time is not None for s in finished)
     stream = traced.one("MockLLM.stream_complete")
@@ -159,9 +161,9 @@ def test_error_in_a_retriever(traced: Spans, mock_models: None) -> None:
     from llama_index.core.query_engine import RetrieverQueryEngine
 
     engine = RetrieverQueryEngine.from_args(BrokenRetriever())
-    with pytest.raises(ConnectionError, match="unreachable"):
+    with pytest.raises(ConnectionError, match="unreachable"), using_attributes(session_id="err"):
         engine.query("anything")
-    one_trace(traced)
+    assert {s.attributes[semconv.SESSION_ID] for s in one_trace(traced)} == {"err"}
     for name in ("BrokenRetriever.retrieve", "RetrieverQueryEngine.query"):
         span = traced.one(name)
         assert span.status.status_code is StatusCode.ERROR

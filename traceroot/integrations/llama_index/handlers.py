@@ -48,7 +48,19 @@ _USAGE_KEYS: Final = (semconv.GEN_AI_USAGE_INPUT_TOKENS, semconv.GEN_AI_USAGE_OU
 
 
 class _Record:
-    __slots__ = ("context", "instance", "method", "model", "span", "started", "token", "usage")
+    __slots__ = (
+        "context",
+        "instance",
+        "method",
+        "model",
+        "parent",
+        "span",
+        "started",
+        "started_ns",
+        "streaming",
+        "token",
+        "usage",
+    )
 
     def __init__(
         self, span: Span, context: otel_context.Context, instance: Any, method: str, model: bool
@@ -60,6 +72,9 @@ class _Record:
         self.model = model
         self.token: object = None
         self.started = time.monotonic() if model else 0.0
+        self.started_ns = time.monotonic_ns()
+        self.streaming: int | None = None  # the thread that got the stream this call returned
+        self.parent: _Record | None = None
         # A model call's token counts wait for the end: they belong to this span only if no
         # provider span ran under it.
         self.usage: dict[str, Any] = {}
@@ -84,7 +99,7 @@ class Tracker:
     def enter(self, id_: str, bound_args: Any, instance: Any, parent_id: str | None) -> None:
         if not self.enabled:
             return
-        parent = self._find(parent_id)
+        parent = self._find(parent_id) if parent_id else self._reading_stream()
         owner, _, method = id_.rsplit("-", 5)[0].rpartition(".")
         plan = _plan(owner, method, instance, parent)
         if plan is None:
@@ -97,6 +112,7 @@ class Tracker:
         context = parent.context if parent is not None else otel_context.get_current()
         span = spans.start(name, kind, parent=context, attributes=attributes)
         record = _Record(span, trace.set_span_in_context(span, context), instance, method, model)
+        record.parent = parent
         if model:
             model_calls.watch(span)
         if not _returns_future(instance, method):
@@ -113,6 +129,7 @@ class Tracker:
             # The call returned a stream: the span lasts until it ends (an end event for model
             # streams) or is dropped.
             self._records[id_] = record
+            record.streaming = threading.get_ident()
             if record.model:
                 model_calls.watch_stream(record.span)
             weakref.finalize(stream, self._end_stream, id_)
@@ -150,6 +167,24 @@ class Tracker:
             otel_context.detach(token)  # type: ignore[arg-type]
         return record if record.span.is_recording() else None
 
+    def _reading_stream(self) -> _Record | None:
+        """The record whose returned stream is being read, for a LlamaIndex span that starts with
+        no LlamaIndex parent: a streamed response calls its model only as it is read.
+
+        The innermost such stream of this thread, and only if the caller is in no other trace.
+        """
+        current = trace.get_current_span().get_span_context()
+        thread = threading.get_ident()
+        found: _Record | None = None
+        for record in list(self._records.values()):
+            if record.streaming != thread:
+                continue
+            if current.is_valid and record.span.get_span_context().trace_id != current.trace_id:
+                continue
+            if found is None or record.started_ns > found.started_ns:
+                found = record
+        return found
+
     def _end_stream(self, id_: str) -> None:
         record = self._records.pop(id_, None)
         if record is not None and record.span.is_recording():
@@ -185,16 +220,23 @@ class Tracker:
             self._finish_stream(record)
 
     def _finish_stream(self, record: _Record) -> None:
-        """A model stream's end event: end its span, if it outlived its call."""
-        for id_, open_record in list(self._records.items()):
-            if open_record is record and not _is_running(record):
-                self._records.pop(id_, None)
-                attributes: dict[str, Any] = {}
-                _settle_model(record, attributes)
-                record.span.set_attributes(attributes)
-                record.span.end()
-                self._first_chunk.pop(id(record), None)
-                return
+        """A model stream's end event: end its span if it outlived its call, and the spans of the
+        calls that returned streams wrapping it (a query's streaming response is read out)."""
+        if _is_running(record):
+            return
+        ended: _Record | None = record
+        while ended is not None and ended.streaming is not None:
+            for id_, open_record in list(self._records.items()):
+                if open_record is ended:
+                    self._records.pop(id_, None)
+                    attributes: dict[str, Any] = {}
+                    if ended.model:
+                        _settle_model(ended, attributes)
+                    ended.span.set_attributes(attributes)
+                    ended.span.end()
+                    break
+            self._first_chunk.pop(id(ended), None)
+            ended = ended.parent
 
     def clear(self) -> None:
         self._records.clear()
