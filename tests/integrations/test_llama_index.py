@@ -229,3 +229,15 @@ def test_uninstrument_removes_the_handlers(spans: Spans, mock_models: None) -> N
     assert (len(get_dispatcher().span_handlers), len(get_dispatcher().event_handlers)) == before
     VectorStoreIndex.from_documents(DOCUMENTS)
     assert spans.all() == []
+
+
+def test_a_read_out_stream_does_not_adopt_the_next_query(traced: Spans, mock_models: None) -> None:
+    index = VectorStoreIndex.from_documents(DOCUMENTS)
+    streamed = index.as_query_engine(streaming=True).query("first")
+    "".join(streamed.response_gen)  # type: ignore[attr-defined]
+    first = {s.context.trace_id for s in traced.all() if s.context is not None}
+    traced.clear()
+    index.as_query_engine().query("second")  # `streamed` is still referenced
+    second = one_trace(traced)
+    assert trace_id(second[0]) not in first
+    assert traced.one("RetrieverQueryEngine.query").parent is None
