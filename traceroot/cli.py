@@ -1,19 +1,148 @@
-"""The ``traceroot`` command.
+"""The ``traceroot`` command: read the local store, replay it, check the set-up.
 
-traceroot doctor          # effective configuration, where spans would go, each integration
+    traceroot sessions                      # sessions: traces, first/last seen, tokens, errors
+    traceroot traces [--session S] [--user U] [--limit N]
+    traceroot show TRACE_ID [--verbose]     # a unique prefix of the id is enough
+    traceroot tail                          # each trace as it completes, until Ctrl-C
+    traceroot export --endpoint URL [--header K=V ...]
+    traceroot doctor                        # configuration, where spans go, each integration
+
+Read commands take ``--json`` and ``--store PATH``. Problems (no store yet, an unknown trace, a
+locked or corrupt file) print one line and exit non-zero, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from traceroot import config
 from traceroot._version import __version__
+
+
+class CommandError(Exception):
+    """A problem to report in one line, with a non-zero exit."""
+
+
+def _store(arguments: argparse.Namespace) -> Any:
+    from traceroot.store import SpanStore
+
+    path = arguments.store or config.load().store_path
+    if not os.path.exists(path):
+        raise CommandError(f"no traces yet: {path} does not exist (run an instrumented program)")
+    return SpanStore(path, read_only=True)
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+
+
+def _when(nanoseconds: int | None) -> str:
+    if not nanoseconds:
+        return "-"
+    moment = datetime.datetime.fromtimestamp(nanoseconds / 1e9)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def sessions(arguments: argparse.Namespace) -> int:
+    rows = _store(arguments).sessions(limit=arguments.limit)
+    if arguments.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print("no sessions yet (spans carry one inside using_attributes(session_id=...))")
+        return 0
+    header = f"{'session':<32} {'traces':>6} {'first seen':<19}  {'last seen':<19}"
+    print(f"{header} {'tokens':>8} {'errors':>6}")
+    for row in rows:
+        print(
+            f"{str(row['session_id'])[:32]:<32} {row['traces']:>6} {_when(row['first_ns']):<19}  "
+            f"{_when(row['last_ns']):<19} {row['tokens'] or 0:>8} {row['errors'] or 0:>6}"
+        )
+    return 0
+
+
+def traces(arguments: argparse.Namespace) -> int:
+    rows = _store(arguments).traces(
+        session_id=arguments.session, user_id=arguments.user, limit=arguments.limit
+    )
+    if arguments.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print("no traces match")
+        return 0
+    print(
+        f"{'trace':<32}  {'root':<28} {'started':<19} {'ms':>8} {'spans':>5} {'tokens':>7}  session"
+    )
+    for row in rows:
+        duration = ((row["end_ns"] or 0) - (row["start_ns"] or 0)) / 1e6
+        errors = "  ERROR" if row["errors"] else ""
+        print(
+            f"{row['trace_id']:<32}  {str(row['root_name'])[:28]:<28} {_when(row['start_ns']):<19} "
+            f"{duration:>8.1f} {row['span_count']:>5} {row['tokens'] or 0:>7}  "
+            f"{row['session_id'] or '-'}{errors}"
+        )
+    return 0
+
+
+def show(arguments: argparse.Namespace) -> int:
+    from traceroot import render
+
+    store = _store(arguments)
+    matches = store.trace_ids(arguments.trace_id)
+    if not matches:
+        raise CommandError(f"no trace id starts with {arguments.trace_id!r}")
+    if len(matches) > 1:
+        raise CommandError(f"{arguments.trace_id!r} is ambiguous: {', '.join(matches)}")
+    spans = store.spans(matches[0])
+    if arguments.json:
+        _print_json([span._asdict() for span in spans])
+        return 0
+    print(render.tree(spans, verbose=arguments.verbose, colour=_colour(arguments)), end="")
+    return 0
+
+
+def tail(arguments: argparse.Namespace) -> int:
+    from traceroot import render
+
+    store = _store(arguments)
+    seen_until = time.time_ns()
+    try:
+        while True:
+            for trace_id in store.traces_ended_after(seen_until):
+                spans = store.spans(trace_id)
+                seen_until = max(seen_until, max(span.end_ns for span in spans))
+                if arguments.json:
+                    print(json.dumps([span._asdict() for span in spans], default=str), flush=True)
+                else:
+                    print(render.tree(spans, colour=_colour(arguments)), end="", flush=True)
+            time.sleep(arguments.interval)
+    except KeyboardInterrupt:
+        return 0
+
+
+def export(arguments: argparse.Namespace) -> int:
+    from traceroot.replay import replay
+
+    store = _store(arguments)
+    headers = {}
+    for header in arguments.header:
+        key, separator, value = header.partition("=")
+        if not separator:
+            raise CommandError(f"--header {header!r} is not KEY=VALUE")
+        headers[key.strip()] = value.strip()
+    sent, failed = replay(store.all_spans(), endpoint=arguments.endpoint, headers=headers)
+    print(
+        f"exported {sent} spans to {arguments.endpoint}" + (f"; {failed} failed" if failed else "")
+    )
+    return 1 if failed else 0
 
 
 def doctor(arguments: argparse.Namespace) -> int:
@@ -48,7 +177,7 @@ def doctor(arguments: argparse.Namespace) -> int:
     }
     registry.uninstrument()
     if arguments.json:
-        print(json.dumps(report, indent=2, default=str))
+        _print_json(report)
         return 0
     print(f"traceroot {report['version']} on Python {report['python']}")
     print(f"spans go to: {report['destination']} (exporter {report['exporter']})")
@@ -87,16 +216,57 @@ def _destination(settings: config.Settings) -> str:
     return "the app's own span processors"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="traceroot", description=__doc__.splitlines()[0])
+def _colour(arguments: argparse.Namespace) -> bool:
+    return not arguments.json and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="traceroot", description="Read and replay local traces.")
     parser.add_argument("--version", action="version", version=f"traceroot {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    doctor_parser = commands.add_parser("doctor", help="show configuration and integrations")
-    doctor_parser.add_argument("--json", action="store_true", help="machine-readable output")
-    doctor_parser.set_defaults(run=doctor)
-    arguments = parser.parse_args(argv)
-    result: int = arguments.run(arguments)
-    return result
+
+    def reader(name: str, help_text: str) -> argparse.ArgumentParser:
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("--json", action="store_true", help="machine-readable output")
+        command.add_argument("--store", help="the local store (default: TRACEROOT_STORE_PATH)")
+        return command
+
+    command = reader("sessions", "sessions, most recent first")
+    command.add_argument("--limit", type=int, default=50)
+    command.set_defaults(run=sessions)
+    command = reader("traces", "recent traces, newest first")
+    command.add_argument("--session")
+    command.add_argument("--user")
+    command.add_argument("--limit", type=int, default=20)
+    command.set_defaults(run=traces)
+    command = reader("show", "one trace as a tree")
+    command.add_argument("trace_id", help="the trace id, or a unique prefix of it")
+    command.add_argument("--verbose", "-v", action="store_true", help="inputs, outputs, messages")
+    command.set_defaults(run=show)
+    command = reader("tail", "print each trace as it completes, until interrupted")
+    command.add_argument("--interval", type=float, default=0.5, help=argparse.SUPPRESS)
+    command.set_defaults(run=tail)
+    command = reader("export", "replay the stored spans to an OTLP/HTTP endpoint")
+    command.add_argument("--endpoint", required=True, help="e.g. http://127.0.0.1:4318/v1/traces")
+    command.add_argument("--header", action="append", default=[], help="KEY=VALUE, repeatable")
+    command.set_defaults(run=export)
+    command = commands.add_parser("doctor", help="configuration, destination and integrations")
+    command.add_argument("--json", action="store_true", help="machine-readable output")
+    command.set_defaults(run=doctor)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    try:
+        result: int = arguments.run(arguments)
+        return result
+    except CommandError as problem:
+        print(f"traceroot: {problem}", file=sys.stderr)
+        return 1
+    except Exception as error:  # noqa: BLE001 - a locked or corrupt store, a network error
+        print(f"traceroot: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -89,8 +89,9 @@ class StoredSpan(NamedTuple):
 class SpanStore:
     """A SQLite file of spans. Safe to share between threads; several processes may write it."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
 
@@ -99,14 +100,22 @@ class SpanStore:
         if connection is None:
             import sqlite3  # here, not at start-up: the first export runs in the export thread
 
-            _create_private_file(self.path)
-            connection = sqlite3.connect(
-                self.path, timeout=_BUSY_TIMEOUT_MS / 1000, check_same_thread=False
-            )
-            connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
-            connection.executescript(_SCHEMA)
+            if self.read_only:
+                # Readers (the CLI) must not create a store, nor change one.
+                uri = f"file:{os.path.abspath(self.path)}?mode=ro"
+                connection = sqlite3.connect(
+                    uri, uri=True, timeout=_BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+                )
+                connection.execute("SELECT 1 FROM spans LIMIT 1")
+            else:
+                _create_private_file(self.path)
+                connection = sqlite3.connect(
+                    self.path, timeout=_BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+                )
+                connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute("PRAGMA synchronous = NORMAL")
+                connection.executescript(_SCHEMA)
             self._connection = connection
         return connection
 
@@ -179,6 +188,42 @@ class SpanStore:
         )
         return [dict(row) for row in rows]
 
+    def sessions(self, *, limit: int = 50) -> list[dict[str, Any]]:
+        """Sessions, most recently active first: traces, first and last seen, tokens, errors."""
+        rows = self.query(
+            """
+            SELECT session_id, COUNT(DISTINCT trace_id) AS traces,
+                   MIN(start_ns) AS first_ns, MAX(end_ns) AS last_ns,
+                   SUM(COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0)) AS tokens,
+                   SUM(status = 'ERROR') AS errors
+            FROM spans WHERE session_id IS NOT NULL
+            GROUP BY session_id ORDER BY last_ns DESC LIMIT ?
+            """,
+            (limit,),
+        )
+        return [dict(row) for row in rows]
+
+    def trace_ids(self, prefix: str) -> list[str]:
+        """The trace ids starting with ``prefix`` (at most a few)."""
+        rows = self.query(
+            "SELECT DISTINCT trace_id FROM spans WHERE trace_id LIKE ? LIMIT 5",
+            (prefix.lower() + "%",),
+        )
+        return [row["trace_id"] for row in rows]
+
+    def traces_ended_after(self, end_ns: int) -> list[str]:
+        """Traces whose root span ended after ``end_ns``, oldest first."""
+        rows = self.query(
+            "SELECT trace_id, end_ns FROM spans WHERE parent_id IS NULL AND end_ns > ? "
+            "ORDER BY end_ns",
+            (end_ns,),
+        )
+        return [row["trace_id"] for row in rows]
+
+    def all_spans(self) -> list[StoredSpan]:
+        rows = self.query(f"SELECT {_COLUMNS} FROM spans ORDER BY start_ns")
+        return [_stored(row) for row in rows]
+
     def close(self) -> None:
         with self._lock:
             if self._connection is not None:
@@ -201,44 +246,57 @@ def _stored(row: sqlite3.Row) -> StoredSpan:
     return StoredSpan(**values)
 
 
-def span_row(span: ReadableSpan) -> tuple[Any, ...]:
-    """The row for one finished span."""
+def stored(span: ReadableSpan) -> StoredSpan:
+    """A finished span as the store holds it."""
     context = span.get_span_context()
     assert context is not None
-    attributes = dict(span.attributes or {})
+    attributes = {
+        key: list(v) if isinstance(v, tuple) else v for key, v in (span.attributes or {}).items()
+    }
     parent = span.parent
     status = span.status.status_code
-    return (
-        format(context.trace_id, "032x"),
-        format(context.span_id, "016x"),
-        format(parent.span_id, "016x") if parent is not None else None,
-        span.name,
-        str(attributes.get(semconv.SPAN_TYPE) or span.kind.name.lower()),
-        span.start_time or 0,
-        span.end_time or span.start_time or 0,
-        "ERROR" if status is StatusCode.ERROR else "OK" if status is StatusCode.OK else "UNSET",
-        span.status.description,
-        _text(attributes.get(semconv.SESSION_ID)),
-        _text(attributes.get(semconv.USER_ID)),
-        _text(span.resource.attributes.get("service.name")),
-        _text(
+    return StoredSpan(
+        trace_id=format(context.trace_id, "032x"),
+        span_id=format(context.span_id, "016x"),
+        parent_id=format(parent.span_id, "016x") if parent is not None else None,
+        name=span.name,
+        kind=str(attributes.get(semconv.SPAN_TYPE) or span.kind.name.lower()),
+        start_ns=span.start_time or 0,
+        end_ns=span.end_time or span.start_time or 0,
+        status="ERROR"
+        if status is StatusCode.ERROR
+        else "OK"
+        if status is StatusCode.OK
+        else "UNSET",
+        status_message=span.status.description,
+        session_id=_text(attributes.get(semconv.SESSION_ID)),
+        user_id=_text(attributes.get(semconv.USER_ID)),
+        service_name=_text(span.resource.attributes.get("service.name")),
+        model=_text(
             attributes.get(semconv.GEN_AI_RESPONSE_MODEL)
             or attributes.get(semconv.GEN_AI_REQUEST_MODEL)
         ),
-        _int(attributes.get(semconv.GEN_AI_USAGE_INPUT_TOKENS)),
-        _int(attributes.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS)),
-        json.dumps(attributes, default=list),
-        json.dumps(
-            [
-                {
-                    "name": event.name,
-                    "timestamp": event.timestamp,
-                    "attributes": dict(event.attributes or {}),
-                }
-                for event in span.events
-            ],
-            default=list,
-        ),
+        input_tokens=_int(attributes.get(semconv.GEN_AI_USAGE_INPUT_TOKENS)),
+        output_tokens=_int(attributes.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS)),
+        attributes=attributes,
+        events=[
+            {
+                "name": event.name,
+                "timestamp": event.timestamp,
+                "attributes": dict(event.attributes or {}),
+            }
+            for event in span.events
+        ],
+    )
+
+
+def span_row(span: ReadableSpan) -> tuple[Any, ...]:
+    """The row for one finished span."""
+    row = stored(span)
+    return (
+        *row[:15],
+        json.dumps(row.attributes, default=list),
+        json.dumps(row.events, default=list),
     )
 
 
