@@ -105,7 +105,8 @@ def test_show_tree_by_prefix_plain_when_piped(store: Path) -> None:
     assert lines[1].startswith("  [agent] agent")
     assert lines[2].startswith("    [tool] lookup")
     assert lines[3].startswith("    [llm] model")
-    assert "model=m-1" in lines[3] and "tokens=5+3" in lines[3]
+    assert "model=m-1" in lines[3]
+    assert "tokens=5+3" in lines[3]
     assert "\033[" not in shown.stdout
     verbose = cli("show", prefix, "--verbose", "--store", str(store)).stdout
     assert 'input: {"q":"paris"}' in verbose or 'input: {"q":"otters"}' in verbose
