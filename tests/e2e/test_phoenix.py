@@ -1,0 +1,142 @@
+"""End to end against a real OpenTelemetry backend: Arize Phoenix, started on 127.0.0.1.
+
+The quickstart agent runs unchanged with ``OTEL_EXPORTER_OTLP_ENDPOINT`` pointing at Phoenix
+(OTLP over HTTP, and over gRPC), and Phoenix's REST API must then hold every span with its
+session, parent and kind. Runs in the ``e2e`` tox environment, which installs Phoenix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+STARTUP_SECONDS = 180
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+@pytest.fixture(scope="module")
+def phoenix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    pytest.importorskip("phoenix")
+    http_port, grpc_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "PHOENIX_WORKING_DIR": str(tmp_path_factory.mktemp("phoenix")),
+        "PHOENIX_HOST": "127.0.0.1",
+        "PHOENIX_PORT": str(http_port),
+        "PHOENIX_GRPC_PORT": str(grpc_port),
+        "PHOENIX_TELEMETRY_ENABLED": "false",
+    }
+    log = tmp_path_factory.mktemp("phoenix-log") / "server.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "phoenix.server.main", "serve"], env=env, stdout=out, stderr=out
+        )
+    url = f"http://127.0.0.1:{http_port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"Phoenix did not start:\n{log.read_text()[-3000:]}")
+                time.sleep(0.5)
+        yield {"url": url, "grpc": f"http://127.0.0.1:{grpc_port}"}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def run_quickstart(tmp_path: Path, env: dict[str, str]) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TRACEROOT_", "OTEL_"))}
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "quickstart.py")],
+        cwd=tmp_path,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / ".traceroot").exists()  # the spans went to Phoenix, not the store
+
+
+def phoenix_spans(url: str, project: str, expected: int) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            spans = get_json(f"{url}/v1/projects/{project}/spans?limit=1000")["data"]
+        except OSError:
+            spans = []
+        if len(spans) >= expected or time.monotonic() > deadline:
+            return list(spans)
+        time.sleep(0.5)
+
+
+def assert_quickstart_trees(spans: list[dict[str, Any]]) -> None:
+    assert len(spans) == 6  # two turns: agent -> search, think
+    by_id = {span["context"]["span_id"]: span for span in spans}
+    assert len({span["context"]["trace_id"] for span in spans}) == 2
+    kinds = {}
+    for span in spans:
+        attributes = span["attributes"]
+        assert attributes["session.id"] == "quickstart-chat"
+        assert attributes["user.id"] == "ada"
+        kinds[span["name"]] = attributes["traceroot.span.type"]
+        if span["name"] == "agent":
+            assert span["parent_id"] is None
+        else:
+            parent = by_id[span["parent_id"]]
+            assert parent["name"] == "agent"
+            assert parent["context"]["trace_id"] == span["context"]["trace_id"]
+    assert kinds == {"agent": "agent", "search": "tool", "think": "llm"}
+    thinks = [span for span in spans if span["name"] == "think"]
+    assert all(span["attributes"]["gen_ai.usage.input_tokens"] > 0 for span in thinks)
+
+
+def test_otlp_http_into_phoenix(phoenix: dict[str, Any], tmp_path: Path) -> None:
+    run_quickstart(
+        tmp_path,
+        {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": phoenix["url"],
+            "OTEL_RESOURCE_ATTRIBUTES": "openinference.project.name=e2e-http",
+        },
+    )
+    assert_quickstart_trees(phoenix_spans(phoenix["url"], "e2e-http", 6))
+
+
+def test_otlp_grpc_into_phoenix(phoenix: dict[str, Any], tmp_path: Path) -> None:
+    pytest.importorskip("opentelemetry.exporter.otlp.proto.grpc")
+    run_quickstart(
+        tmp_path,
+        {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": phoenix["grpc"],
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+            "OTEL_EXPORTER_OTLP_INSECURE": "true",
+            "OTEL_RESOURCE_ATTRIBUTES": "openinference.project.name=e2e-grpc",
+        },
+    )
+    assert_quickstart_trees(phoenix_spans(phoenix["url"], "e2e-grpc", 6))
