@@ -1,60 +1,62 @@
-"""A small agent traced end to end, offline: two turns of one chat session.
+"""A LangGraph tool-calling agent, traced end to end: two turns of one chat session.
 
-    python examples/quickstart.py
+    pip install -e ".[quickstart]" && python examples/quickstart.py
 
-Spans go to the local store (``.traceroot/traces.db``) unless ``TRACEROOT_API_KEY`` or
-``OTEL_EXPORTER_OTLP_ENDPOINT`` is set; the script ends by printing the last trace's tree.
+Offline by default: the model is a scripted OpenAI-compatible server this script starts on
+127.0.0.1. With ``OPENAI_API_KEY`` set, it talks to the real API instead. Spans go to the local
+store (``.traceroot/traces.db``) unless ``TRACEROOT_API_KEY`` or ``OTEL_EXPORTER_OTLP_ENDPOINT``
+is set; the script ends by printing ``traceroot show`` of the last trace.
 """
 
 from __future__ import annotations
 
-import time
+import os
 
 import traceroot
-from traceroot import observe, update_current_span, using_attributes
 
-FACTS = {
-    "weather": "Sunny, 21 C in San Francisco.",
-    "tomorrow": "Light rain expected tomorrow afternoon.",
-}
+traceroot.instrument()  # before the frameworks are imported, or after: either way works
 
-
-@observe(type="tool")
-def search(query: str) -> list[str]:
-    """A stand-in retriever: keyword lookup over a tiny knowledge base."""
-    time.sleep(0.01)
-    return [text for key, text in FACTS.items() if key in query.lower()] or ["No result."]
+import scripted_openai  # noqa: E402
+from langchain.agents import create_agent  # noqa: E402 - imported after instrument() on purpose
+from langchain_core.tools import tool  # noqa: E402
+from langchain_openai import ChatOpenAI  # noqa: E402
 
 
-@observe(type="llm")
-def think(question: str, context: list[str]) -> str:
-    """A stand-in model that reports its own token usage, as a custom provider would."""
-    time.sleep(0.02)
-    reply = f"Based on {len(context)} source(s): {' '.join(context)}"
-    update_current_span(
-        model="scripted-model",
-        usage={"input_tokens": len(question.split()) + 20, "output_tokens": len(reply.split())},
-    )
-    return reply
+@tool
+def get_weather(city: str) -> str:
+    """The current weather in a city."""
+    return f"Sunny and 21 C in {city}"
 
 
-@observe(type="agent")
-def agent(question: str) -> str:
-    docs = search(question)
-    return think(question, docs)
+@tool
+def get_local_time(city: str) -> str:
+    """The local time in a city."""
+    return f"It is 14:05 in {city}"
+
+
+def model() -> ChatOpenAI:
+    if os.environ.get("OPENAI_API_KEY"):
+        return ChatOpenAI(model="gpt-4o-mini")
+    return ChatOpenAI(model="gpt-4o-mini", api_key="offline", base_url=scripted_openai.start())  # type: ignore[arg-type]
 
 
 def main() -> None:
-    traceroot.instrument()
-    with using_attributes(session_id="quickstart-chat", user_id="ada", tags=["demo"]):
-        for question in ("What's the weather in SF?", "And tomorrow?"):
-            print(f"> {question}\n{agent(question)}")
+    agent = create_agent(model(), tools=[get_weather, get_local_time])
+    history: list[dict[str, str]] = []
+    with traceroot.using_attributes(session_id="quickstart-chat", user_id="ada", tags=["demo"]):
+        for question in ("What's the weather in San Francisco?", "And what time is it there?"):
+            history.append({"role": "user", "content": question})
+            result = agent.invoke({"messages": history})
+            answer = result["messages"][-1].content
+            history.append({"role": "assistant", "content": answer})
+            print(f"> {question}\n{answer}")
     traceroot.flush()
     show_where_spans_went()
 
 
 def show_where_spans_went() -> None:
-    from traceroot import pipeline
+    from traceroot import cli, pipeline
+    from traceroot.store import SpanStore
 
     active = pipeline.active()
     if active is None:
@@ -63,20 +65,9 @@ def show_where_spans_went() -> None:
     print(f"\nSpans went to {active.destination}.")
     if active.exporter_name != "local":
         return
-    from traceroot.store import SpanStore
-
-    store = SpanStore(active.destination)
-    traces = store.traces(session_id="quickstart-chat", limit=1)
-    print("The last trace of session 'quickstart-chat':")
-    spans = store.spans(traces[0]["trace_id"])
-    depth: dict[str | None, int] = {None: 0}
-    for span in spans:
-        level = depth.get(span.parent_id, 0) + 1
-        depth[span.span_id] = level
-        tokens = ""
-        if span.input_tokens is not None:
-            tokens = f"  tokens={span.input_tokens}+{span.output_tokens}"
-        print(f"{'  ' * level}[{span.kind}] {span.name}  {span.duration_ms:.1f} ms{tokens}")
+    (last,) = SpanStore(active.destination).traces(session_id="quickstart-chat", limit=1)
+    print(f"$ traceroot show {last['trace_id'][:12]}")
+    cli.main(["show", last["trace_id"], "--store", active.destination])
 
 
 if __name__ == "__main__":

@@ -93,6 +93,16 @@ def run_script(
     code: str, env: Mapping[str, str] | None = None, cwd: str | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a fresh interpreter with a clean traceroot/OTel environment."""
+    return run_python(["-c", textwrap.dedent(code)], env=env, cwd=cwd, timeout=timeout)
+
+
+def run_python(
+    args: list[str],
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python *args`` with a clean traceroot/OTel environment."""
     clean = {
         key: value
         for key, value in os.environ.items()
@@ -101,7 +111,7 @@ def run_script(
     clean["TRACEROOT_STRICT"] = "1"
     clean.update(env or {})
     return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [sys.executable, *args],
         env=clean,
         cwd=cwd,
         capture_output=True,

@@ -1,0 +1,83 @@
+"""A small agent traced end to end, offline: two turns of one chat session.
+
+    python examples/observe_basics.py
+
+Spans go to the local store (``.traceroot/traces.db``) unless ``TRACEROOT_API_KEY`` or
+``OTEL_EXPORTER_OTLP_ENDPOINT`` is set; the script ends by printing the last trace's tree.
+"""
+
+from __future__ import annotations
+
+import time
+
+import traceroot
+from traceroot import observe, update_current_span, using_attributes
+
+FACTS = {
+    "weather": "Sunny, 21 C in San Francisco.",
+    "tomorrow": "Light rain expected tomorrow afternoon.",
+}
+
+
+@observe(type="tool")
+def search(query: str) -> list[str]:
+    """A stand-in retriever: keyword lookup over a tiny knowledge base."""
+    time.sleep(0.01)
+    return [text for key, text in FACTS.items() if key in query.lower()] or ["No result."]
+
+
+@observe(type="llm")
+def think(question: str, context: list[str]) -> str:
+    """A stand-in model that reports its own token usage, as a custom provider would."""
+    time.sleep(0.02)
+    reply = f"Based on {len(context)} source(s): {' '.join(context)}"
+    update_current_span(
+        model="scripted-model",
+        usage={"input_tokens": len(question.split()) + 20, "output_tokens": len(reply.split())},
+    )
+    return reply
+
+
+@observe(type="agent")
+def agent(question: str) -> str:
+    docs = search(question)
+    return think(question, docs)
+
+
+def main() -> None:
+    traceroot.instrument()
+    with using_attributes(session_id="quickstart-chat", user_id="ada", tags=["demo"]):
+        for question in ("What's the weather in SF?", "And tomorrow?"):
+            print(f"> {question}\n{agent(question)}")
+    traceroot.flush()
+    show_where_spans_went()
+
+
+def show_where_spans_went() -> None:
+    from traceroot import pipeline
+
+    active = pipeline.active()
+    if active is None:
+        print("\ntraceroot is disabled (TRACEROOT_ENABLED=false): no spans were made.")
+        return
+    print(f"\nSpans went to {active.destination}.")
+    if active.exporter_name != "local":
+        return
+    from traceroot.store import SpanStore
+
+    store = SpanStore(active.destination)
+    traces = store.traces(session_id="quickstart-chat", limit=1)
+    print("The last trace of session 'quickstart-chat':")
+    spans = store.spans(traces[0]["trace_id"])
+    depth: dict[str | None, int] = {None: 0}
+    for span in spans:
+        level = depth.get(span.parent_id, 0) + 1
+        depth[span.span_id] = level
+        tokens = ""
+        if span.input_tokens is not None:
+            tokens = f"  tokens={span.input_tokens}+{span.output_tokens}"
+        print(f"{'  ' * level}[{span.kind}] {span.name}  {span.duration_ms:.1f} ms{tokens}")
+
+
+if __name__ == "__main__":
+    main()
