@@ -141,3 +141,26 @@ def test_otlp_grpc_into_phoenix(phoenix: dict[str, Any], tmp_path: Path) -> None
         },
     )
     assert_quickstart_trees(phoenix_spans(phoenix["url"], "e2e-grpc", EXPECTED_SPANS))
+
+
+def test_the_same_run_shaped_for_the_traceroot_cloud(tmp_path: Path) -> None:
+    """With TRACEROOT_API_KEY set, the quickstart's spans go as the TraceRoot backend takes them."""
+    from tests.otlp_receiver import start_receiver
+
+    receiver, server = start_receiver()
+    try:
+        run_quickstart(
+            tmp_path, {"TRACEROOT_API_KEY": "tr-e2e-key", "TRACEROOT_HOST_URL": receiver.url}
+        )
+    finally:
+        server.shutdown()
+    assert {request.path for request in receiver.requests} == {"/api/v1/public/traces"}
+    assert {request.headers["authorization"] for request in receiver.requests} == {
+        "Bearer tr-e2e-key"
+    }
+    assert {request.headers["content-type"] for request in receiver.requests} == {
+        "application/x-protobuf"
+    }
+    spans = [span for request in receiver.requests for span in request.spans()]
+    assert len(spans) == EXPECTED_SPANS
+    assert {attributes["session.id"] for _, attributes in spans} == {"quickstart-chat"}
