@@ -135,16 +135,43 @@ def test_show_problems_are_one_line(store: Path, args: tuple[str, ...], message:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_missing_and_corrupt_stores(tmp_path: Path) -> None:
-    missing = cli("traces", "--store", str(tmp_path / "none.db"))
-    assert missing.returncode == 1
-    assert "no traces yet" in missing.stderr
-    corrupt = tmp_path / "corrupt.db"
-    corrupt.write_bytes(b"this is not a database" * 100)
-    result = cli("sessions", "--store", str(corrupt))
-    assert result.returncode == 2
+def one_line_failure(result: subprocess.CompletedProcess[str], words: str) -> None:
+    assert result.returncode == 1, result.stderr
+    assert words in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_empty_and_corrupt_stores(tmp_path: Path) -> None:
+    one_line_failure(cli("traces", "--store", str(tmp_path / "none.db")), "no traces yet")
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(b"this is not a database" * 100)
+    one_line_failure(cli("sessions", "--store", str(corrupt)), "cannot read")
+    blank = tmp_path / "blank.db"
+    blank.touch()
+    one_line_failure(cli("show", "abc", "--store", str(blank)), "cannot read")
+    from traceroot.store import SpanStore
+
+    empty = tmp_path / "empty.db"
+    SpanStore(str(empty)).write([])
+    one_line_failure(cli("traces", "--store", str(empty)), "is empty")
+
+
+def test_locked_store(store: Path, tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+
+    copy = tmp_path / "locked.db"
+    shutil.copy(store, copy)
+    holder = sqlite3.connect(copy)
+    holder.execute("PRAGMA journal_mode=DELETE")
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        one_line_failure(cli("traces", "--store", str(copy)), "is locked")
+    finally:
+        holder.rollback()
+        holder.close()
 
 
 def test_default_store_is_the_working_directory(store: Path) -> None:

@@ -31,12 +31,23 @@ class CommandError(Exception):
 
 
 def _store(arguments: argparse.Namespace) -> Any:
+    import sqlite3
+
     from traceroot.store import SpanStore
 
     path = arguments.store or config.load().store_path
     if not os.path.exists(path):
         raise CommandError(f"no traces yet: {path} does not exist (run an instrumented program)")
-    return SpanStore(path, read_only=True)
+    store = SpanStore(path, read_only=True)
+    try:
+        (row,) = store.query("SELECT COUNT(*) AS spans FROM spans")
+    except sqlite3.DatabaseError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            raise CommandError(f"{path} is locked by another process; try again") from error
+        raise CommandError(f"cannot read {path}: {error} (not a traceroot store?)") from error
+    if not row["spans"]:
+        raise CommandError(f"no traces yet: {path} is empty")
+    return store
 
 
 def _print_json(value: Any) -> None:

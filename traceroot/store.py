@@ -58,6 +58,7 @@ _COLUMNS: Final = (
 _INSERT: Final = f"INSERT OR REPLACE INTO spans ({_COLUMNS}) VALUES ({', '.join('?' * 17)})"
 _BUSY_TIMEOUT_MS: Final = 10_000
 _WRITE_ATTEMPTS: Final = 5
+_READ_TIMEOUT_S: Final = 2.0  # a reader waiting on a writer's lock gives up, and says so, soon
 
 
 class StoredSpan(NamedTuple):
@@ -104,7 +105,7 @@ class SpanStore:
                 # Readers (the CLI) must not create a store, nor change one.
                 uri = f"file:{os.path.abspath(self.path)}?mode=ro"
                 connection = sqlite3.connect(
-                    uri, uri=True, timeout=_BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+                    uri, uri=True, timeout=_READ_TIMEOUT_S, check_same_thread=False
                 )
                 connection.execute("SELECT 1 FROM spans LIMIT 1")
             else:
