@@ -14,7 +14,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode, Tracer
 
-from traceroot import semconv
+from traceroot import secrets, semconv
 from traceroot.config import current as current_settings
 from traceroot.config import warn_once
 from traceroot.context import context_span_attributes
@@ -143,7 +143,13 @@ def _json_text(value: Any, content: bool) -> tuple[str, bool]:
                 "redact:failed", "traceroot: the redact hook failed (%r); value withheld", error
             )
             value = "<withheld: redact hook failed>"
-    return to_json_checked(value, budget=settings.max_attribute_bytes)
+    text, truncated = to_json_checked(value, budget=settings.max_attribute_bytes)
+    if content and not truncated and secrets.contains_secret_keys(text):
+        try:
+            text = secrets.redact_json(text)
+        except ValueError:  # not parseable back (a surrogate escape): withhold rather than leak
+            text = '"<withheld: could not redact>"'
+    return text, truncated
 
 
 def record_error(span: Span, error: BaseException) -> None:

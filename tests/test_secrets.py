@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from traceroot import observe, semconv, start_span
+from traceroot.secrets import REDACTED, is_secret_key
+
+from .conftest import Spans
+
+
+def test_secret_named_inputs_are_redacted_ids_kept(spans: Spans) -> None:
+    @observe
+    def connect(url: str, api_key: str, options: dict[str, Any], session_id: str) -> str:
+        return "ok"
+
+    connect(
+        "https://example.invalid",
+        api_key="sk-live-123",
+        options={"Password": "hunter2", "nested": [{"client_secret": "x", "max_tokens": 5}]},
+        session_id="chat-1",
+    )
+    captured = json.loads(spans.one("connect").attributes[semconv.SPAN_INPUT])
+    assert captured == {
+        "url": "https://example.invalid",
+        "api_key": REDACTED,
+        "options": {"Password": REDACTED, "nested": [{"client_secret": REDACTED, "max_tokens": 5}]},
+        "session_id": "chat-1",
+    }
+    assert "sk-live-123" not in str(spans.one("connect").attributes)
+
+
+def test_outputs_and_set_output_are_redacted(spans: Spans) -> None:
+    with start_span("login") as span:
+        span.set_output({"user": "ada", "access_token": "tok-1", "trace_id": "abc"})
+    assert json.loads(spans.one("login").attributes[semconv.SPAN_OUTPUT]) == {
+        "user": "ada",
+        "access_token": REDACTED,
+        "trace_id": "abc",
+    }
+
+
+def test_secret_key_names() -> None:
+    for key in (
+        "api_key",
+        "OPENAI_API_KEY",
+        "x-api-key",
+        "Authorization",
+        "password",
+        "token",
+        "cookie",
+    ):
+        assert is_secret_key(key), key
+    for key in (
+        "session_id",
+        "trace_id",
+        "max_tokens",
+        "input_tokens",
+        "user_id",
+        "tokens",
+        "author",
+    ):
+        assert not is_secret_key(key), key
+
+
+def test_redact_hook_runs_and_fails_closed(spans: Spans, settings_override: Any) -> None:
+    @observe
+    def echo(text: str) -> str:
+        return text
+
+    settings_override(redact=lambda value: "<masked>")
+    echo("private words")
+    masked = spans.one("echo").attributes
+    assert json.loads(masked[semconv.SPAN_INPUT]) == "<masked>"
+    assert json.loads(masked[semconv.SPAN_OUTPUT]) == "<masked>"
+    spans.clear()
+
+    def broken(value: Any) -> Any:
+        raise RuntimeError("bug in the user's hook")
+
+    settings_override(redact=broken)
+    assert echo("private words") == "private words"
+    attributes = spans.one("echo").attributes
+    assert "private words" not in str(attributes)
+    assert json.loads(attributes[semconv.SPAN_INPUT]) == "<withheld: redact hook failed>"
