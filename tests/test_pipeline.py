@@ -246,3 +246,34 @@ def test_store_path_setting(tmp_path: Path) -> None:
     )
     _ok(result)
     assert SpanStore(str(target)).traces()[0]["root_name"] == "agent"
+
+
+def test_sampling_keeps_whole_traces_or_none(tmp_path: Path) -> None:
+    result = run_script(
+        AGENT + "traceroot.instrument()\nfor i in range(200):\n    agent(str(i))\n",
+        cwd=str(tmp_path),
+        env={"TRACEROOT_SAMPLE_RATE": "0.5"},
+    )
+    _ok(result)
+    store = SpanStore(str(tmp_path / ".traceroot" / "traces.db"))
+    traces = store.traces(limit=1000)
+    assert 50 <= len(traces) <= 150
+    assert {summary["span_count"] for summary in traces} == {2}
+
+
+def test_sample_rate_zero_records_nothing_and_bad_rates_warn(tmp_path: Path) -> None:
+    result = run_script(
+        AGENT + "traceroot.instrument()\nassert agent('x')['answer'] == '42'\n",
+        cwd=str(tmp_path),
+        env={"TRACEROOT_SAMPLE_RATE": "0"},
+    )
+    _ok(result)
+    assert (
+        not (tmp_path / ".traceroot").exists()
+        or not SpanStore(str(tmp_path / ".traceroot" / "traces.db")).traces()
+    )
+    bad = run_script(
+        AGENT + "traceroot.instrument()\n", cwd=str(tmp_path), env={"TRACEROOT_SAMPLE_RATE": "2"}
+    )
+    _ok(bad)
+    assert "TRACEROOT_SAMPLE_RATE" in bad.stderr

@@ -30,6 +30,7 @@ EXPORTER: Final = "TRACEROOT_EXPORTER"
 STORE_PATH: Final = "TRACEROOT_STORE_PATH"
 MAX_ATTRIBUTE_BYTES: Final = "TRACEROOT_MAX_ATTRIBUTE_BYTES"
 MAX_QUEUE_SIZE: Final = "TRACEROOT_MAX_QUEUE_SIZE"
+SAMPLE_RATE: Final = "TRACEROOT_SAMPLE_RATE"
 GIT_REPO: Final = "TRACEROOT_GIT_REPO"
 GIT_REF: Final = "TRACEROOT_GIT_REF"
 INSTRUMENT_PREFIX: Final = "TRACEROOT_INSTRUMENT_"
@@ -64,6 +65,7 @@ class Settings(NamedTuple):
     store_path: str = DEFAULT_STORE_PATH
     max_attribute_bytes: int = DEFAULT_BUDGET
     max_queue_size: int = 2048
+    sample_rate: float = 1.0
     git_repo: str | None = None
     git_ref: str | None = None
     otlp_endpoint: str | None = None
@@ -158,6 +160,14 @@ def _parse_number(
     return value
 
 
+def _parse_rate(raw: str | None, default: float) -> float:
+    rate = _parse_number(SAMPLE_RATE, raw, default, float, 0.0)
+    if rate > 1.0:
+        _bad_value(SAMPLE_RATE, str(raw), "a float from 0 to 1", default)
+        return default
+    return rate
+
+
 def parse_choice(name: str, raw: str | None, choices: tuple[str, ...], default: str) -> str:
     if raw is None or raw.strip() == "":
         return default
@@ -200,6 +210,7 @@ def load(
         max_queue_size=_parse_number(
             MAX_QUEUE_SIZE, env.get(MAX_QUEUE_SIZE), defaults.max_queue_size, int, 1
         ),
+        sample_rate=_parse_rate(env.get(SAMPLE_RATE), defaults.sample_rate),
         git_repo=_text(env.get(GIT_REPO)),
         git_ref=_text(env.get(GIT_REF)),
         otlp_endpoint=_text(env.get(OTEL_TRACES_ENDPOINT)) or _text(env.get(OTEL_ENDPOINT)),

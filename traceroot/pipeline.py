@@ -106,7 +106,7 @@ def _build(settings: Settings) -> Pipeline:
 
     from traceroot.processor import ContextProcessor
 
-    provider, owns = _provider(TracerProvider)
+    provider, owns = _provider(TracerProvider, settings.sample_rate)
     name = settings.resolved_exporter()
     exporter, destination = _exporter(name, settings)
     export_processor: SpanProcessor | None = None
@@ -128,9 +128,17 @@ def _build(settings: Settings) -> Pipeline:
     return Pipeline(settings, name, provider, owns, export_processor, destination)
 
 
-def _provider(sdk_provider_type: type[TracerProvider]) -> tuple[TracerProvider | None, bool]:
+def _provider(
+    sdk_provider_type: type[TracerProvider], sample_rate: float
+) -> tuple[TracerProvider | None, bool]:
     existing = trace.get_tracer_provider()
     if isinstance(existing, sdk_provider_type):
+        if sample_rate < 1.0:
+            warn_once(
+                "sample:joined",
+                "traceroot: TRACEROOT_SAMPLE_RATE is ignored: the app's own tracer provider "
+                "decides sampling",
+            )
         return existing, False
     if not isinstance(existing, trace.ProxyTracerProvider):
         warn_once(
@@ -142,7 +150,13 @@ def _provider(sdk_provider_type: type[TracerProvider]) -> tuple[TracerProvider |
         return None, False
     from opentelemetry.sdk.resources import Resource
 
-    provider = sdk_provider_type(resource=Resource.create())
+    options: dict[str, Any] = {"resource": Resource.create()}
+    if sample_rate < 1.0:
+        from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+        # By trace id, and children follow their parent: a trace is kept whole or not at all.
+        options["sampler"] = ParentBased(TraceIdRatioBased(sample_rate))
+    provider = sdk_provider_type(**options)
     trace.set_tracer_provider(provider)
     return provider, True
 
