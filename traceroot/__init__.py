@@ -178,6 +178,7 @@ def flush(timeout: float | None = None) -> bool:
     return _pipeline.flush(timeout)
 
 
-def shutdown() -> None:
-    """Export what is pending and stop; runs by itself when the process exits."""
-    _pipeline.shutdown()
+def shutdown(timeout: float | None = None) -> bool:
+    """Export what is pending and stop, within ``timeout`` seconds (default: the export
+    timeout). Runs by itself when the process exits, bounded to a few seconds there."""
+    return _pipeline.shutdown(timeout)

@@ -12,6 +12,7 @@ import atexit
 import logging
 import os
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
@@ -46,16 +47,35 @@ class Pipeline:
         self.destination = destination
 
     def flush(self, timeout: float | None = None) -> bool:
-        if self.export_processor is None:
+        processor = self.export_processor
+        if processor is None:
             return True
-        millis = int((self.settings.timeout if timeout is None else timeout) * 1000)
-        return self.export_processor.force_flush(millis)
+        seconds = self.settings.timeout if timeout is None else max(timeout, 0.0)
+        # An export in flight can block for the exporter's whole timeout (an endpoint that accepts
+        # and never answers); the caller's bound holds regardless.
+        return _within(seconds, lambda: processor.force_flush(int(seconds * 1000))) is True
 
-    def shutdown(self) -> None:
-        if self.export_processor is not None:
-            self.export_processor.shutdown()
-        if self.owns_provider and self.provider is not None:
-            self.provider.shutdown()
+    def shutdown(self, timeout: float | None = None) -> bool:
+        """Flush, then stop exporting; ``False`` if that did not finish within ``timeout``."""
+
+        def stop() -> bool:
+            if self.export_processor is not None:
+                self.export_processor.shutdown()
+            if self.owns_provider and self.provider is not None:
+                self.provider.shutdown()
+            return True
+
+        seconds = self.settings.timeout if timeout is None else max(timeout, 0.0)
+        return _within(seconds, stop) is True
+
+
+def _within(seconds: float, work: Callable[[], bool]) -> bool | None:
+    """``work()`` in a daemon thread, waited for at most ``seconds``; ``None`` if it is still on."""
+    outcome: list[bool] = []
+    thread = threading.Thread(target=lambda: outcome.append(work()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return outcome[0] if outcome else None
 
 
 _lock = threading.Lock()
@@ -81,7 +101,7 @@ def setup(settings: Settings) -> Pipeline | None:
         spans.reset_tracer()
         if not _exit_hook_registered:
             _exit_hook_registered = True
-            atexit.register(shutdown)
+            atexit.register(_shutdown_at_exit)
         return _active
 
 
@@ -91,13 +111,31 @@ def flush(timeout: float | None = None) -> bool:
     return True if pipeline is None else pipeline.flush(timeout)
 
 
-def shutdown() -> None:
-    """Flush and stop exporting. Spans made afterwards are not exported."""
+def shutdown(timeout: float | None = None) -> bool:
+    """Flush and stop exporting, within ``timeout`` seconds (default: the export timeout).
+    Spans made afterwards are not exported."""
     global _active
     with _lock:
         pipeline, _active = _active, None
-    if pipeline is not None:
-        pipeline.shutdown()
+    return True if pipeline is None else pipeline.shutdown(timeout)
+
+
+_EXIT_BOUND_SECONDS = 5.0
+
+
+def _shutdown_at_exit() -> None:
+    """At interpreter exit: export what is pending, but never hold the process up for long."""
+    pipeline = _active
+    if pipeline is None:
+        return
+    bound = min(pipeline.settings.timeout, _EXIT_BOUND_SECONDS)
+    if not shutdown(bound):
+        logger.warning(
+            "traceroot: spans still being exported after %.1fs at exit were dropped "
+            "(is %s reachable?)",
+            bound,
+            pipeline.destination,
+        )
 
 
 def _build(settings: Settings) -> Pipeline:

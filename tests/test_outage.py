@@ -1,0 +1,102 @@
+"""A backend that is down never hurts the app: calls go on, flush and exit keep their bounds.
+
+These check bounds the API promises (``flush(timeout)``, exit), with generous slack; how much a
+call costs during an outage is a figure for the benchmarks, not asserted here.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .conftest import run_script
+
+APP = """
+import time, traceroot
+traceroot.instrument(integrations=[])
+
+@traceroot.observe
+def work(i):
+    return i * 2
+
+assert [work(i) for i in range(200)] == [i * 2 for i in range(200)]
+started = time.monotonic()
+flushed = traceroot.flush(0.5)
+print("FLUSH", flushed, round(time.monotonic() - started, 2))
+"""
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[str]:
+    """Accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for connection in held:
+        connection.close()
+    server.close()
+
+
+def closed_endpoint() -> str:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens there now: connections are refused
+    return f"http://127.0.0.1:{port}"
+
+
+def run_app(tmp_path: Path, host: str) -> tuple[str, float]:
+    started = time.monotonic()
+    result = run_script(
+        APP,
+        cwd=str(tmp_path),
+        env={
+            "TRACEROOT_API_KEY": "tr-outage",
+            "TRACEROOT_HOST_URL": host,
+            "TRACEROOT_TIMEOUT": "30",
+        },
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout + result.stderr, time.monotonic() - started
+
+
+def flush_seconds(output: str) -> float:
+    line = next(line for line in output.splitlines() if line.startswith("FLUSH"))
+    return float(line.split()[2])
+
+
+def test_endpoint_that_never_answers(tmp_path: Path, silent_endpoint: str) -> None:
+    output, total = run_app(tmp_path, silent_endpoint)
+    assert flush_seconds(output) < 0.5 + 2  # flush(0.5) keeps its bound
+    assert "FLUSH False" in output
+    assert total < 5 + 10  # the exit bound (5 s) plus interpreter start-up, with slack
+    assert output.count("dropped") == 1  # one warning, not one per span
+
+
+def test_endpoint_that_refuses(tmp_path: Path) -> None:
+    output, total = run_app(tmp_path, closed_endpoint())
+    assert flush_seconds(output) < 0.5 + 2
+    assert total < 5 + 10
+    assert "Traceback" not in output
