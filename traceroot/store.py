@@ -95,6 +95,14 @@ class SpanStore:
         self.read_only = read_only
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self) -> None:
+        # A SQLite connection must not cross a fork, and the lock may have been held by a thread
+        # that does not exist in the child: start both afresh there.
+        self._lock = threading.Lock()
+        self._connection = None
 
     def _connect(self) -> sqlite3.Connection:
         connection = self._connection

@@ -1,0 +1,62 @@
+"""Spans made in forked children reach the store; forking mid-export does not deadlock."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from traceroot.store import SpanStore
+
+from .conftest import run_script
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fork is POSIX")
+
+FORKING_APP = """
+import multiprocessing, time
+import traceroot
+
+traceroot.instrument(integrations=[])
+
+@traceroot.observe
+def work(who, i):
+    return f"{who}-{i}"
+
+def child(n):
+    for i in range(20):
+        work(f"child{n}", i)
+    traceroot.flush(10)
+
+# Fork while the parent's exporter is writing a batch: a pre-fork server's situation.
+for i in range(1500):
+    work("parent", i)
+time.sleep(0.01)
+
+context = multiprocessing.get_context("fork")
+children = [context.Process(target=child, args=(n,)) for n in range(3)]
+for process in children:
+    process.start()
+for process in children:
+    process.join(30)
+    assert process.exitcode == 0, process.exitcode
+traceroot.flush(10)
+print("DONE")
+"""
+
+
+def test_forked_children_export_and_nothing_deadlocks(tmp_path: Path) -> None:
+    result = run_script(
+        FORKING_APP,
+        cwd=str(tmp_path),
+        env={"TRACEROOT_FLUSH_INTERVAL": "0.01", "TRACEROOT_FLUSH_AT": "5"},
+        timeout=90,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "DONE" in result.stdout
+    store = SpanStore(str(tmp_path / ".traceroot" / "traces.db"))
+    for n in range(3):
+        (row,) = store.query(
+            "SELECT COUNT(*) AS n FROM spans WHERE attributes LIKE ?", (f"%child{n}-%",)
+        )
+        assert row["n"] == 20, n
