@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
@@ -87,6 +88,31 @@ class StoredSpan(NamedTuple):
         return (self.end_ns - self.start_ns) / 1e6
 
 
+_inherited: list[Any] = []  # connections inherited across a fork: left alone on purpose
+
+
+def _release_and_reopen_across_forks(store: SpanStore) -> None:
+    """Fork only between writes, and give the child a connection of its own. Weakly held: a
+    dropped store is not kept alive by the fork hooks."""
+    ref = weakref.ref(store)
+
+    def before() -> None:
+        if (alive := ref()) is not None:
+            alive._lock.acquire()
+
+    def after_in_parent() -> None:
+        if (alive := ref()) is not None:
+            alive._lock.release()
+
+    def after_in_child() -> None:
+        if (alive := ref()) is not None:
+            alive._after_fork()
+
+    os.register_at_fork(
+        before=before, after_in_parent=after_in_parent, after_in_child=after_in_child
+    )
+
+
 class SpanStore:
     """A SQLite file of spans. Safe to share between threads; several processes may write it."""
 
@@ -95,13 +121,17 @@ class SpanStore:
         self.read_only = read_only
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
-        if hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=self._after_fork)
+        if not read_only and hasattr(os, "register_at_fork"):
+            _release_and_reopen_across_forks(self)
 
     def _after_fork(self) -> None:
-        # A SQLite connection must not cross a fork, and the lock may have been held by a thread
-        # that does not exist in the child: start both afresh there.
+        # Forking waits for a write in progress to finish (the lock is taken before the fork), so
+        # SQLite holds no lock the child could inherit. A connection must still not cross a fork:
+        # the child opens its own, and keeps the parent's unused and unclosed (closing it would
+        # touch file locks that belong to the parent).
         self._lock = threading.Lock()
+        if self._connection is not None:
+            _inherited.append(self._connection)
         self._connection = None
 
     def _connect(self) -> sqlite3.Connection:
