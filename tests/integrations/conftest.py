@@ -5,6 +5,7 @@ from http.server import ThreadingHTTPServer
 
 import pytest
 
+from ..conftest import Spans
 from .openai_server import OpenAIServer, start_openai_server
 
 API_KEY = "sk-test-SECRET-key-0123456789"
@@ -22,3 +23,15 @@ def openai_server(_openai_server: tuple[OpenAIServer, ThreadingHTTPServer]) -> O
     found, _ = _openai_server
     found.requests.clear()
     return found
+
+
+@pytest.fixture(autouse=True)
+def _no_api_key_in_any_span(spans: Spans) -> Iterator[None]:
+    """Every integration test, whatever it checks, also proves the API key reached no span."""
+    yield
+    for span in spans.all():
+        recorded = [*dict(span.attributes or {}).values()]
+        recorded += [
+            value for event in span.events for value in dict(event.attributes or {}).values()
+        ]
+        assert not any(API_KEY in str(value) for value in recorded), span.name

@@ -241,3 +241,21 @@ def test_a_read_out_stream_does_not_adopt_the_next_query(traced: Spans, mock_mod
     second = one_trace(traced)
     assert trace_id(second[0]) not in first
     assert traced.one("RetrieverQueryEngine.query").parent is None
+
+
+def test_content_switch(traced: Spans, mock_models: None, settings_override: Any) -> None:
+    settings_override(capture_content=False)
+    index = VectorStoreIndex.from_documents(DOCUMENTS)
+    index.as_query_engine().query("What do otters do?")
+    for span in traced.all():
+        for key in (
+            semconv.SPAN_INPUT,
+            semconv.SPAN_OUTPUT,
+            semconv.GEN_AI_INPUT_MESSAGES,
+            semconv.GEN_AI_OUTPUT_MESSAGES,
+        ):
+            assert key not in span.attributes, (span.name, key)
+    assert (
+        traced.one("VectorIndexRetriever.retrieve").attributes[semconv.RETRIEVAL_DOCUMENT_COUNT]
+        >= 1
+    )
