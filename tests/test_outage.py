@@ -100,3 +100,49 @@ def test_endpoint_that_refuses(tmp_path: Path) -> None:
     assert flush_seconds(output) < 0.5 + 2
     assert total < 5 + 10
     assert "Traceback" not in output
+
+
+def test_full_queue_drops_counts_and_warns_once(tmp_path: Path, silent_endpoint: str) -> None:
+    result = run_script(
+        """
+import traceroot
+traceroot.instrument(integrations=[])
+
+@traceroot.observe
+def work(i):
+    return i
+
+for i in range(500):
+    work(i)
+print("DROPPED", traceroot.dropped_spans())
+""",
+        cwd=str(tmp_path),
+        env={
+            "TRACEROOT_API_KEY": "tr-outage",
+            "TRACEROOT_HOST_URL": silent_endpoint,
+            "TRACEROOT_MAX_QUEUE_SIZE": "50",
+            "TRACEROOT_FLUSH_AT": "10",
+        },
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    dropped = int(result.stdout.split("DROPPED")[1].split()[0])
+    assert 300 <= dropped < 500
+    assert result.stderr.count("export queue is full") == 1
+    assert "Queue full" not in result.stderr  # not the SDK's warning per dropped span
+
+
+def test_corrupt_store_warns_once_and_the_app_runs_on(tmp_path: Path) -> None:
+    store = tmp_path / ".traceroot" / "traces.db"
+    store.parent.mkdir()
+    store.write_bytes(b"not a database at all " * 100)
+    result = run_script(
+        "import traceroot\ntraceroot.instrument(integrations=[])\n"
+        "@traceroot.observe\ndef work(i):\n    return i\n"
+        "assert [work(i) for i in range(50)] == list(range(50))\ntraceroot.flush(5)\n"
+        "[work(i) for i in range(50)]\ntraceroot.flush(5)\nprint('RAN')\n",
+        cwd=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "RAN" in result.stdout
+    assert result.stderr.count("could not write spans") == 1

@@ -36,6 +36,7 @@ __all__ = [
     "ObservedSpan",
     "SpanKind",
     "__version__",
+    "dropped_spans",
     "flush",
     "get_current_span_id",
     "get_current_trace_id",
@@ -171,6 +172,11 @@ def integrations_status() -> list[IntegrationStatus]:
     from traceroot.integrations import registry
 
     return registry.status()
+
+
+def dropped_spans() -> int:
+    """How many spans were dropped because the export queue was full (the backend slow or down)."""
+    return _pipeline.dropped_spans()
 
 
 def flush(timeout: float | None = None) -> bool:

@@ -105,6 +105,13 @@ def setup(settings: Settings) -> Pipeline | None:
         return _active
 
 
+def dropped_spans() -> int:
+    """Spans dropped so far because the export queue was full."""
+    pipeline = _active
+    processor = pipeline.export_processor if pipeline is not None else None
+    return int(getattr(processor, "dropped", 0))
+
+
 def flush(timeout: float | None = None) -> bool:
     """Export every finished span now; ``True`` if all went out within ``timeout`` seconds."""
     pipeline = _active
@@ -140,8 +147,9 @@ def _shutdown_at_exit() -> None:
 
 def _build(settings: Settings) -> Pipeline:
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
+    from traceroot.batching import BoundedBatchProcessor
     from traceroot.processor import ContextProcessor
 
     provider, owns = _provider(TracerProvider, settings.sample_rate)
@@ -152,7 +160,7 @@ def _build(settings: Settings) -> Pipeline:
         if name == "console":
             export_processor = SimpleSpanProcessor(exporter)
         else:
-            export_processor = BatchSpanProcessor(
+            export_processor = BoundedBatchProcessor(
                 exporter,
                 max_queue_size=settings.max_queue_size,
                 schedule_delay_millis=settings.flush_interval * 1000,
