@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import run_script
+from ..conftest import run_script
 
 APP = """
 import time, traceroot
