@@ -11,17 +11,14 @@ TraceRoot SDK 0.5 5.2).
 from __future__ import annotations
 
 import argparse
-import statistics
 from collections.abc import Iterator
 from typing import Any
 
-from _common import set_up_tracing, timed
+from _common import off_and_on, set_up_tracing
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
-
-import traceroot
 
 
 def replies() -> Iterator[AIMessage]:
@@ -46,18 +43,7 @@ def main() -> None:
     def invoke() -> Any:
         return chain.invoke({"topic": "the answer"})
 
-    traceroot.instrument(integrations=["langchain"])
-    timed(invoke, 50)
-    traceroot.uninstrument()
-    timed(invoke, 50)
-    bare, traced = [], []
-    with traceroot.using_attributes(session_id="bench"):
-        for _ in range(args.rounds):
-            bare.append(timed(invoke, args.calls))
-            traceroot.instrument(integrations=["langchain"])
-            traced.append(timed(invoke, args.calls))
-            traceroot.uninstrument()
-    bare_us, traced_us = statistics.median(bare), statistics.median(traced)
+    bare_us, traced_us = off_and_on(invoke, "langchain", args.calls, args.rounds)
     print("LangChain prompt | model | parser invoke, fake chat model (CPU per call, medians)")
     print(f"  uninstrumented   {bare_us:7.1f} us")
     print(f"  traceroot        {traced_us:7.1f} us   (ratio {traced_us / bare_us:.2f}; budget 1.8)")

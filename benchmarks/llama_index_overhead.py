@@ -9,14 +9,11 @@ no-op exporter), CPU time per query; the figure is the ratio of the medians.
 from __future__ import annotations
 
 import argparse
-import statistics
 
-from _common import set_up_tracing, timed
+from _common import off_and_on, set_up_tracing
 from llama_index.core import Document, Settings, VectorStoreIndex
 from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.llms import MockLLM
-
-import traceroot
 
 
 def main() -> None:
@@ -36,18 +33,7 @@ def main() -> None:
     def query() -> object:
         return engine.query("What do otters do?")
 
-    traceroot.instrument(integrations=["llama_index"])
-    timed(query, 20)
-    traceroot.uninstrument()
-    timed(query, 20)
-    bare, traced = [], []
-    with traceroot.using_attributes(session_id="bench"):
-        for _ in range(args.rounds):
-            bare.append(timed(query, args.calls))
-            traceroot.instrument(integrations=["llama_index"])
-            traced.append(timed(query, args.calls))
-            traceroot.uninstrument()
-    bare_us, traced_us = statistics.median(bare), statistics.median(traced)
+    bare_us, traced_us = off_and_on(query, "llama_index", args.calls, args.rounds)
     print("LlamaIndex query engine query, MockLLM + MockEmbedding (CPU per query, medians)")
     print(f"  uninstrumented   {bare_us:8.1f} us")
     print(f"  traceroot        {traced_us:8.1f} us   (ratio {traced_us / bare_us:.2f})")

@@ -54,7 +54,8 @@ def main() -> None:
 
 
 def show_where_spans_went() -> None:
-    from traceroot import pipeline
+    from traceroot import cli, pipeline
+    from traceroot.store import SpanStore
 
     active = pipeline.active()
     if active is None:
@@ -63,20 +64,9 @@ def show_where_spans_went() -> None:
     print(f"\nSpans went to {active.destination}.")
     if active.exporter_name != "local":
         return
-    from traceroot.store import SpanStore
-
-    store = SpanStore(active.destination)
-    traces = store.traces(session_id="quickstart-chat", limit=1)
+    (last,) = SpanStore(active.destination).traces(session_id="quickstart-chat", limit=1)
     print("The last trace of session 'quickstart-chat':")
-    spans = store.spans(traces[0]["trace_id"])
-    depth: dict[str | None, int] = {None: 0}
-    for span in spans:
-        level = depth.get(span.parent_id, 0) + 1
-        depth[span.span_id] = level
-        tokens = ""
-        if span.input_tokens is not None:
-            tokens = f"  tokens={span.input_tokens}+{span.output_tokens}"
-        print(f"{'  ' * level}[{span.kind}] {span.name}  {span.duration_ms:.1f} ms{tokens}")
+    cli.main(["show", last["trace_id"], "--store", active.destination])
 
 
 if __name__ == "__main__":
