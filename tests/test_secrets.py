@@ -83,3 +83,22 @@ def test_redact_hook_runs_and_fails_closed(spans: Spans, settings_override: Any)
     attributes = spans.one("echo").attributes
     assert "private words" not in str(attributes)
     assert json.loads(attributes[semconv.SPAN_INPUT]) == "<withheld: redact hook failed>"
+
+
+def test_secret_fields_of_models_are_redacted_too(spans: Spans) -> None:
+    import pydantic
+
+    class Credentials(pydantic.BaseModel):
+        username: str
+        password: str
+
+    @observe
+    def login(credentials: Credentials, headers: dict[str, str]) -> None:
+        return None
+
+    login(Credentials(username="ada", password="hunter2"), {"X-Api-Key": "k-1", "Accept": "json"})
+    captured = json.loads(spans.one("login").attributes[semconv.SPAN_INPUT])
+    assert captured == {
+        "credentials": {"username": "ada", "password": REDACTED},
+        "headers": {"X-Api-Key": REDACTED, "Accept": "json"},
+    }

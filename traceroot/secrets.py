@@ -27,6 +27,57 @@ _SECRET_KEY_IN_JSON: Final = re.compile(
 _SECRET_KEY: Final = re.compile(rf"(?:[A-Za-z0-9]+[_-])*(?:{_SECRET_NAMES})", re.IGNORECASE)
 
 
+# The same names with separators removed, for the quick check on Python values.
+_NAMES: Final = frozenset(
+    {
+        "apikey",
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "clientsecret",
+        "authorization",
+        "auth",
+        "bearer",
+        "token",
+        "accesstoken",
+        "refreshtoken",
+        "idtoken",
+        "authtoken",
+        "privatekey",
+        "secretkey",
+        "credential",
+        "credentials",
+        "cookie",
+        "setcookie",
+    }
+)
+_SEPARATORS: Final = re.compile(r"[_-]")
+
+
+def may_hold_secrets(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` could carry a secret-named key: exact for dicts and lists of plain
+    values (the common case, a few set lookups), ``True`` for any other object, whose keys only
+    its JSON shows."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or _named_secret(key):
+                return True
+            if depth < 16 and may_hold_secrets(item, depth + 1):
+                return True
+        return False
+    if isinstance(value, (list, tuple)):
+        return depth < 16 and any(may_hold_secrets(item, depth + 1) for item in value)
+    return not isinstance(value, (str, int, float, bool, type(None), bytes))
+
+
+def _named_secret(key: str) -> bool:
+    if "_" in key or "-" in key:
+        parts = _SEPARATORS.split(key.lower())
+        return parts[-1] in _NAMES or "".join(parts[-2:]) in _NAMES
+    return key.lower() in _NAMES
+
+
 def contains_secret_keys(text: str) -> bool:
     return _SECRET_KEY_IN_JSON.search(text) is not None
 
