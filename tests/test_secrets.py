@@ -93,12 +93,12 @@ def test_secret_fields_of_models_are_redacted_too(spans: Spans) -> None:
         password: str
 
     @observe
-    def login(credentials: Credentials, headers: dict[str, str]) -> None:
+    def login(form: Credentials, headers: dict[str, str]) -> None:
         return None
 
     login(Credentials(username="ada", password="hunter2"), {"X-Api-Key": "k-1", "Accept": "json"})
     captured = json.loads(spans.one("login").attributes[semconv.SPAN_INPUT])
     assert captured == {
-        "credentials": {"username": "ada", "password": REDACTED},
+        "form": {"username": "ada", "password": REDACTED},
         "headers": {"X-Api-Key": REDACTED, "Accept": "json"},
     }
