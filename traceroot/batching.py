@@ -25,6 +25,8 @@ class BoundedBatchProcessor(BatchSpanProcessor):
         self._counting = threading.Lock()
 
     def on_end(self, span: ReadableSpan) -> None:
+        # The queue is the SDK's private state (1.3x and later); with another layout, getattr
+        # finds nothing and the SDK's own handling applies unchanged.
         batch = getattr(self, "_batch_processor", None)
         queue = getattr(batch, "_queue", None)
         limit = getattr(batch, "_max_queue_size", None)
