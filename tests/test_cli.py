@@ -228,7 +228,7 @@ def test_tail_prints_traces_as_they_complete(tmp_path: Path) -> None:
         assert second.returncode == 0, second.stderr
         time.sleep(1.5)
     finally:
-        tail.send_signal(signal.SIGINT)
+        tail.send_signal(signal.SIGINT)  # handled even where SIGINT was inherited as ignored
         out, err = tail.communicate(timeout=10)
     assert tail.returncode == 0, err
     assert "[span] fresh" in out

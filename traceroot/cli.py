@@ -121,8 +121,14 @@ def show(arguments: argparse.Namespace) -> int:
 
 
 def tail(arguments: argparse.Namespace) -> int:
+    import signal
+
     from traceroot import render
 
+    # Ctrl-C, or a polite kill, ends it cleanly, even when started with SIGINT ignored (as a
+    # shell without job control starts background commands).
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, signal.default_int_handler)
     store = _store(arguments)
     seen_until = time.time_ns()
     try:
