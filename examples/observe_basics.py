@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 
+from show_trace import show_last_trace
+
 import traceroot
 from traceroot import observe, update_current_span, using_attributes
 
@@ -50,23 +52,7 @@ def main() -> None:
         for question in ("What's the weather in SF?", "And tomorrow?"):
             print(f"> {question}\n{agent(question)}")
     traceroot.flush()
-    show_where_spans_went()
-
-
-def show_where_spans_went() -> None:
-    from traceroot import cli, pipeline
-    from traceroot.store import SpanStore
-
-    active = pipeline.active()
-    if active is None:
-        print("\ntraceroot is disabled (TRACEROOT_ENABLED=false): no spans were made.")
-        return
-    print(f"\nSpans went to {active.destination}.")
-    if active.exporter_name != "local":
-        return
-    (last,) = SpanStore(active.destination).traces(session_id="quickstart-chat", limit=1)
-    print("The last trace of session 'quickstart-chat':")
-    cli.main(["show", last["trace_id"], "--store", active.destination])
+    show_last_trace("quickstart-chat")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import scripted_openai  # noqa: E402
 from langchain.agents import create_agent  # noqa: E402 - imported after instrument() on purpose
 from langchain_core.tools import tool  # noqa: E402
 from langchain_openai import ChatOpenAI  # noqa: E402
+from show_trace import show_last_trace  # noqa: E402
 
 
 @tool
@@ -51,23 +52,7 @@ def main() -> None:
             history.append({"role": "assistant", "content": answer})
             print(f"> {question}\n{answer}")
     traceroot.flush()
-    show_where_spans_went()
-
-
-def show_where_spans_went() -> None:
-    from traceroot import cli, pipeline
-    from traceroot.store import SpanStore
-
-    active = pipeline.active()
-    if active is None:
-        print("\ntraceroot is disabled (TRACEROOT_ENABLED=false): no spans were made.")
-        return
-    print(f"\nSpans went to {active.destination}.")
-    if active.exporter_name != "local":
-        return
-    (last,) = SpanStore(active.destination).traces(session_id="quickstart-chat", limit=1)
-    print(f"$ traceroot show {last['trace_id'][:12]}")
-    cli.main(["show", last["trace_id"], "--store", active.destination])
+    show_last_trace("quickstart-chat")
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ def test_quickstart_langgraph_agent(tmp_path: Path) -> None:
 
 def test_observe_basics(tmp_path: Path) -> None:
     out = run_example("observe_basics.py", tmp_path)
-    tree = out.split("The last trace of session 'quickstart-chat':", 1)[1].splitlines()
+    tree = out.split("$ traceroot show", 1)[1].splitlines()
     assert tree[1].startswith("trace ")
     assert tree[2].strip().startswith("[agent] agent")
     assert tree[3].strip().startswith("[tool] search")
