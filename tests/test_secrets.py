@@ -3,8 +3,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from traceroot import observe, semconv, start_span
-from traceroot.secrets import REDACTED, is_secret_key
+from traceroot.secrets import _SECRET_KEY_IN_JSON, REDACTED, contains_secret_keys, is_secret_key
 
 from .conftest import Spans
 
@@ -102,3 +105,53 @@ def test_secret_fields_of_models_are_redacted_too(spans: Spans) -> None:
         "form": {"username": "ada", "password": REDACTED},
         "headers": {"X-Api-Key": REDACTED, "Accept": "json"},
     }
+
+
+_SECRET_SPELLINGS = [
+    "api_key",
+    "API-KEY",
+    "apiKey",
+    "openai_api_key",
+    "Password",
+    "passwd",
+    "pwd",
+    "client_secret",
+    "Authorization",
+    "auth",
+    "Bearer",
+    "refresh_token",
+    "id-token",
+    "private_key",
+    "credential",
+    "Credentials",
+    "set_cookie",
+    "Cookie",
+    "pa\u017fsword",  # a long s: IGNORECASE in the expression matches it as s
+]
+
+
+def test_every_secret_spelling_is_found_in_json_text() -> None:
+    for key in _SECRET_SPELLINGS:
+        # As traceroot writes JSON (compact, not ASCII-escaped), and with spaces around.
+        for text in (
+            json.dumps({key: "x"}, ensure_ascii=False, separators=(",", ":")),
+            json.dumps([{"a": {key: 1}}], ensure_ascii=False, indent=2),
+        ):
+            assert contains_secret_keys(text), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.integers() | st.text(max_size=12),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.sampled_from(_SECRET_SPELLINGS) | st.text(max_size=12), inner)
+        ),
+        max_leaves=8,
+    )
+)
+def test_the_quick_check_never_misses_what_the_expression_finds(value: Any) -> None:
+    for text in (json.dumps(value, ensure_ascii=False), json.dumps(value)):
+        expected = _SECRET_KEY_IN_JSON.search(text) is not None
+        assert contains_secret_keys(text) is expected, text

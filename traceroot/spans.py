@@ -144,12 +144,7 @@ def _json_text(value: Any, content: bool) -> tuple[str, bool]:
             )
             value = "<withheld: redact hook failed>"
     text, truncated = to_json_checked(value, budget=settings.max_attribute_bytes)
-    if (
-        content
-        and not truncated
-        and secrets.may_hold_secrets(value)
-        and secrets.contains_secret_keys(text)
-    ):
+    if content and not truncated and secrets.contains_secret_keys(text):
         try:
             text = secrets.redact_json(text)
         except ValueError:  # not parseable back (a surrogate escape): withhold rather than leak

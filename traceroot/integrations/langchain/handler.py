@@ -120,7 +120,9 @@ class TracerootHandler(BaseCallbackHandler):
 
     def __init__(self) -> None:
         self.enabled = False
-        self._runs: dict[UUID, _Run | None] = {}  # None: a hidden run, its children go up a level
+        # Open runs by the int of their id (a UUID hashes in Python code, its int in C). None: a
+        # hidden run, whose children go up a level.
+        self._runs: dict[int, _Run | None] = {}
 
     # -- Lookups ---------------------------------------------------------------------------------
     def enter(self, config: Any) -> otel_context.Context | None:
@@ -128,7 +130,7 @@ class TracerootHandler(BaseCallbackHandler):
         span current). Ids in ``configurable`` (not passed to callbacks) are adopted here."""
         callbacks = config.get("callbacks") if isinstance(config, dict) else None
         run_id = getattr(callbacks, "parent_run_id", None)
-        run = self._runs.get(run_id) if run_id is not None and self.enabled else None
+        run = self._runs.get(run_id.int) if run_id is not None and self.enabled else None
         if run is None:
             return None
         configurable = config.get("configurable")
@@ -139,10 +141,13 @@ class TracerootHandler(BaseCallbackHandler):
                 open_traces.update(trace_id, {_ID_ATTRIBUTES[k]: str(v) for k, v in ids.items()})
         return run.context
 
+    def _parent(self, parent_run_id: UUID | None) -> _Run | None:
+        return self._runs.get(parent_run_id.int) if parent_run_id is not None else None
+
     def _open(
         self,
         run_id: UUID,
-        parent_run_id: UUID | None,
+        parent_run: _Run | None,
         tags: Sequence[str] | None,
         metadata: Mapping[str, Any] | None,
         name: str,
@@ -152,9 +157,8 @@ class TracerootHandler(BaseCallbackHandler):
         model: bool = False,
     ) -> _Run | None:
         if tags and _HIDDEN_TAG in tags:
-            self._runs[run_id] = self._runs.get(parent_run_id) if parent_run_id else None
+            self._runs[run_id.int] = parent_run
             return None
-        parent_run = self._runs.get(parent_run_id) if parent_run_id is not None else None
         parent = parent_run.context if parent_run is not None else otel_context.get_current()
         ids = _metadata_ids(parent, metadata)
         if ids:
@@ -166,11 +170,11 @@ class TracerootHandler(BaseCallbackHandler):
             stamped = {_ID_ATTRIBUTES[key]: str(value) for key, value in ids.items()}
             open_traces.update(span.get_span_context().trace_id, stamped)
         run = _Run(span, trace.set_span_in_context(span, parent), parent_run, model=model)
-        self._runs[run_id] = run
+        self._runs[run_id.int] = run
         return run
 
     def _close(self, run_id: UUID) -> _Run | None:
-        return self._runs.pop(run_id, None)
+        return self._runs.pop(run_id.int, None)
 
     # -- Chains, graphs and agents -----------------------------------------------------------------
     def on_chain_start(
@@ -186,30 +190,36 @@ class TracerootHandler(BaseCallbackHandler):
     ) -> None:
         if not self.enabled:
             return
-        with _starting:
+        # Chain events are the most frequent of all: guarded inline rather than with a with-block.
+        try:
+            parent = self._parent(parent_run_id)
             name = kwargs.get("name") or _serialized_name(serialized) or "chain"
             attributes: dict[str, Any] = {}
             kind = SpanKind.SPAN
-            if _is_agent(name, parent_run_id in self._runs, metadata):
+            has_parent = parent_run_id is not None and parent_run_id.int in self._runs
+            if _is_agent(name, has_parent, metadata):
                 kind = SpanKind.AGENT
                 attributes[semconv.GEN_AI_OPERATION_NAME] = semconv.OPERATION_INVOKE_AGENT
             if metadata and "langgraph_node" in metadata:
                 genai.set_if(attributes, semconv.LANGGRAPH_NODE, metadata["langgraph_node"])
                 genai.set_if(attributes, semconv.LANGGRAPH_STEP, metadata.get("langgraph_step"))
-            parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
             _content(parent, inputs, attributes, semconv.SPAN_INPUT)
-            run = self._open(run_id, parent_run_id, tags, metadata, name, kind, attributes)
+            run = self._open(run_id, parent, tags, metadata, name, kind, attributes)
             _hand(run, inputs, attributes, semconv.SPAN_INPUT)
+        except Exception as error:  # noqa: BLE001 - contained like any guarded block
+            _starting.failed(error)
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         run = self._close(run_id)
         if run is None:
             return
-        with _ending:
+        try:
             attributes: dict[str, Any] = {}
             _content(run, outputs, attributes, semconv.SPAN_OUTPUT)
             _hand(run.parent, outputs, attributes, semconv.SPAN_OUTPUT)
             run.span.set_attributes(attributes)
+        except Exception as error:  # noqa: BLE001 - contained like any guarded block
+            _ending.failed(error)
         run.span.end()
 
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
@@ -233,12 +243,12 @@ class TracerootHandler(BaseCallbackHandler):
             attributes = _model_request(metadata, kwargs.get("invocation_params"))
             attributes[semconv.GEN_AI_OPERATION_NAME] = semconv.OPERATION_CHAT
             prompt = messages[0] if len(messages) == 1 else [m for batch in messages for m in batch]
-            parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
+            parent = self._parent(parent_run_id)
             if not _reuse_prompt(parent, prompt, attributes):
                 genai.set_content(
                     attributes, semconv.GEN_AI_INPUT_MESSAGES, lc_messages.input_messages(prompt)
                 )
-            self._open_model(run_id, parent_run_id, tags, metadata, serialized, kwargs, attributes)
+            self._open_model(run_id, parent, tags, metadata, serialized, kwargs, attributes)
 
     def on_llm_start(
         self,
@@ -258,12 +268,13 @@ class TracerootHandler(BaseCallbackHandler):
             attributes[semconv.GEN_AI_OPERATION_NAME] = semconv.OPERATION_TEXT_COMPLETION
             inputs = [genai.message("user", [genai.text_part(prompt)]) for prompt in prompts]
             genai.set_content(attributes, semconv.GEN_AI_INPUT_MESSAGES, inputs)
-            self._open_model(run_id, parent_run_id, tags, metadata, serialized, kwargs, attributes)
+            parent = self._parent(parent_run_id)
+            self._open_model(run_id, parent, tags, metadata, serialized, kwargs, attributes)
 
     def _open_model(
         self,
         run_id: UUID,
-        parent_run_id: UUID | None,
+        parent: _Run | None,
         tags: list[str] | None,
         metadata: dict[str, Any] | None,
         serialized: dict[str, Any] | None,
@@ -271,9 +282,7 @@ class TracerootHandler(BaseCallbackHandler):
         attributes: dict[str, Any],
     ) -> None:
         name = kwargs.get("name") or _serialized_name(serialized) or "llm"
-        run = self._open(
-            run_id, parent_run_id, tags, metadata, name, SpanKind.LLM, attributes, model=True
-        )
+        run = self._open(run_id, parent, tags, metadata, name, SpanKind.LLM, attributes, model=True)
         if run is None:
             return
         model_calls.watch(run.span)
@@ -282,7 +291,7 @@ class TracerootHandler(BaseCallbackHandler):
         run.llm_token = otel_context.attach(run.context)
 
     def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        run = self._runs.get(run_id)
+        run = self._runs.get(run_id.int)
         if run is not None and run.first_token is None:
             run.first_token = time.monotonic() - run.started
 
@@ -292,7 +301,7 @@ class TracerootHandler(BaseCallbackHandler):
             return
         _leave(run)
         delegated = model_calls.release(run.span)
-        with _ending:
+        try:
             attributes = lc_messages.model_response(response, usage=not delegated)
             if delegated:
                 # The provider's own span (nested under this one) is the llm span of this call.
@@ -301,10 +310,12 @@ class TracerootHandler(BaseCallbackHandler):
             if run.first_token is not None:
                 attributes[semconv.LLM_TIME_TO_FIRST_CHUNK] = run.first_token
             run.span.set_attributes(attributes)
+        except Exception as error:  # noqa: BLE001 - contained like any guarded block
+            _ending.failed(error)
         run.span.end()
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        run = self._runs.get(run_id)
+        run = self._runs.get(run_id.int)
         if run is not None:
             _leave(run)
             if model_calls.release(run.span):
@@ -338,7 +349,8 @@ class TracerootHandler(BaseCallbackHandler):
             )
             arguments = inputs if inputs is not None else input_str
             genai.set_content(attributes, semconv.GEN_AI_TOOL_CALL_ARGUMENTS, arguments)
-            self._open(run_id, parent_run_id, tags, metadata, name, SpanKind.TOOL, attributes)
+            parent = self._parent(parent_run_id)
+            self._open(run_id, parent, tags, metadata, name, SpanKind.TOOL, attributes)
 
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
         run = self._close(run_id)
@@ -376,7 +388,8 @@ class TracerootHandler(BaseCallbackHandler):
                 semconv.GEN_AI_OPERATION_NAME: semconv.OPERATION_RETRIEVAL
             }
             genai.set_content(attributes, semconv.SPAN_INPUT, query)
-            self._open(run_id, parent_run_id, tags, metadata, name, SpanKind.SPAN, attributes)
+            parent = self._parent(parent_run_id)
+            self._open(run_id, parent, tags, metadata, name, SpanKind.SPAN, attributes)
 
     def on_retriever_end(self, documents: Sequence[Any], *, run_id: UUID, **kwargs: Any) -> None:
         run = self._close(run_id)
