@@ -97,8 +97,8 @@ def start(
     The context's session, user, tags and metadata go into the span's first attribute set (the
     context processor leaves traceroot's spans alone): one attribute write per span, not two.
     """
-    span_attributes = context_span_attributes(parent)
-    span_attributes = {**span_attributes, semconv.SPAN_TYPE: kind.value}
+    # ``_value_``: ``.value`` is a property of Enum's, several times slower, on every span.
+    span_attributes = {**context_span_attributes(parent), semconv.SPAN_TYPE: kind._value_}
     if attributes:
         span_attributes.update(attributes)
     return tracer().start_span(

@@ -67,6 +67,11 @@ class OpenTraces:
             entry = self._traces.get(trace_id)
             return dict(entry.overrides) if entry is not None else {}
 
+    def has_override(self, trace_id: int, key: str) -> bool:
+        """Whether ``key`` was set for the whole trace; lock-free, for per-step checks."""
+        entry = self._traces.get(trace_id)
+        return entry is not None and key in entry.overrides
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._traces)
@@ -90,12 +95,15 @@ class ModelCalls:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._watched: dict[int, bool] = {}  # span id -> a provider span started under it
+        # span id -> [a provider span started under it]: a cell, so that marking it never
+        # re-inserts an entry that release() took out meanwhile.
+        self._watched: dict[int, list[bool]] = {}
         self._streams: dict[int, list[Span]] = {}  # trace id -> spans that returned a stream
 
+    # watch() and release() run for every framework model call: one dict operation each, atomic
+    # on its own, so no lock unless a stream is pending (rare, and a list to edit).
     def watch(self, span: Span) -> None:
-        with self._lock:
-            self._watched[span.get_span_context().span_id] = False
+        self._watched[span.get_span_context().span_id] = [False]
 
     def watch_stream(self, span: Span) -> None:
         """``span`` returned a stream: its provider call will start outside it."""
@@ -113,19 +121,22 @@ class ModelCalls:
             return pending[0] if pending else None
 
     def saw_model_call(self, parent_span_id: int) -> None:
-        if parent_span_id not in self._watched:  # unlocked read first: nearly always empty
+        cell = self._watched.get(parent_span_id)
+        if cell is None:
             return
-        with self._lock:
-            if parent_span_id in self._watched:
-                self._watched[parent_span_id] = True
+        cell[0] = True
+        if self._streams:
+            with self._lock:
                 self._forget_stream(parent_span_id)
 
     def release(self, span: Span) -> bool:
         """Stop watching ``span``; ``True`` if a provider model call ran under it."""
         span_id = span.get_span_context().span_id
-        with self._lock:
-            self._forget_stream(span_id)
-            return self._watched.pop(span_id, False)
+        if self._streams:
+            with self._lock:
+                self._forget_stream(span_id)
+        cell = self._watched.pop(span_id, None)
+        return cell is not None and cell[0]
 
     def _forget_stream(self, span_id: int) -> None:
         for trace_id, pending in list(self._streams.items()):

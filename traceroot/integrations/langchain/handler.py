@@ -6,6 +6,7 @@ per event, which is most of what tracing costs in LangChain. Runs are kept by id
 
 from __future__ import annotations
 
+import operator
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -19,6 +20,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span
 
 from traceroot import genai, semconv, spans
+from traceroot.config import current as current_settings
 from traceroot.context import get_attributes, with_attributes
 from traceroot.guard import contained
 from traceroot.integrations.langchain import messages as lc_messages
@@ -27,6 +29,7 @@ from traceroot.trace_state import model_calls, open_traces
 
 _SESSION_KEYS: Final = ("session_id", "thread_id", "conversation_id")
 _USER_KEYS: Final = ("user_id",)
+_ID_KEYS: Final = frozenset(_SESSION_KEYS + _USER_KEYS)
 _ID_ATTRIBUTES: Final = {"session_id": semconv.SESSION_ID, "user_id": semconv.USER_ID}
 _HIDDEN_TAG: Final = "langsmith:hidden"
 # Exceptions LangChain and LangGraph use for control flow: a run that raised one did not fail.
@@ -99,11 +102,23 @@ def _reuse_prompt(parent: _Run | None, prompt: Sequence[Any], attributes: dict[s
         handed is None
         or not isinstance(messages, list)
         or len(messages) != len(prompt)
-        or any(a is not b for a, b in zip(messages, prompt, strict=True))
+        or not all(map(operator.is_, messages, prompt))
     ):
         return False
     attributes[semconv.GEN_AI_INPUT_MESSAGES] = handed[1]
     return True
+
+
+def _hand_message(run: _Run | None, message: Any, text: str) -> None:
+    """Hand on a model's one output message, whose JSON is its output list's without brackets
+    (compact JSON: exact), unless a redact hook or truncation may have reshaped the list."""
+    if (
+        run is not None
+        and text.startswith("[{")
+        and text.endswith("}]")
+        and current_settings().redact is None
+    ):
+        run.handed = (message, text[1:-1])
 
 
 def _hand(run: _Run | None, value: Any, attributes: dict[str, Any], key: str) -> None:
@@ -117,6 +132,10 @@ class TracerootHandler(BaseCallbackHandler):
 
     run_inline = True  # called in the runnable's own thread and task, never in an executor
     raise_error = False
+    # Read by LangChain before every event: plain class attributes rather than the base class's
+    # properties. Retries and custom events make no spans.
+    ignore_llm = ignore_chain = ignore_agent = ignore_retriever = ignore_chat_model = False
+    ignore_retry = ignore_custom_event = True
 
     def __init__(self) -> None:
         self.enabled = False
@@ -137,7 +156,7 @@ class TracerootHandler(BaseCallbackHandler):
         if configurable:
             ids = _metadata_ids(run.context, configurable)
             trace_id = run.span.get_span_context().trace_id
-            if ids and semconv.SESSION_ID not in open_traces.overrides(trace_id):
+            if ids and not open_traces.has_override(trace_id, semconv.SESSION_ID):
                 open_traces.update(trace_id, {_ID_ATTRIBUTES[k]: str(v) for k, v in ids.items()})
         return run.context
 
@@ -302,7 +321,10 @@ class TracerootHandler(BaseCallbackHandler):
         _leave(run)
         delegated = model_calls.release(run.span)
         try:
-            attributes = lc_messages.model_response(response, usage=not delegated)
+            attributes, message = lc_messages.model_response(response, usage=not delegated)
+            text = attributes.get(semconv.GEN_AI_OUTPUT_MESSAGES)
+            if message is not None and text is not None:
+                _hand_message(run.parent, message, text)
             if delegated:
                 # The provider's own span (nested under this one) is the llm span of this call.
                 attributes[semconv.SPAN_TYPE] = SpanKind.SPAN.value
@@ -428,7 +450,7 @@ def _leave(run: _Run) -> None:
 def _metadata_ids(base: otel_context.Context, metadata: Mapping[str, Any] | None) -> dict[str, Any]:
     """A run's ``session_id``/``thread_id``/``conversation_id`` and ``user_id`` (from its metadata,
     where LangChain also copies ``configurable`` values), for those the context does not set."""
-    if not metadata:
+    if not metadata or _ID_KEYS.isdisjoint(metadata):  # most runs: no ids at all, one C loop
         return {}
     current = get_attributes(base)
     ids = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
 
 from traceroot import genai, semconv
@@ -67,12 +67,15 @@ def _message(message: Any) -> dict[str, Any]:
         )
         return genai.message(role, [response])
     parts = _content_parts(getattr(message, "content", None))
-    if role == "assistant":
-        for call in getattr(message, "tool_calls", None) or ():
-            parts.append(
-                genai.tool_call_part(field(call, "id"), field(call, "name"), field(call, "args"))
-            )
-    return genai.message(role, parts)
+    if role != "assistant":
+        return genai.message(role, parts)
+    for call in getattr(message, "tool_calls", None) or ():
+        parts.append(
+            genai.tool_call_part(field(call, "id"), field(call, "name"), field(call, "args"))
+        )
+    metadata = getattr(message, "response_metadata", None)
+    reason = metadata and (metadata.get("finish_reason") or metadata.get("stop_reason"))
+    return genai.message(role, parts, reason or None)
 
 
 def _content_parts(content: Any) -> list[dict[str, Any]]:
@@ -106,18 +109,25 @@ def _content_parts(content: Any) -> list[dict[str, Any]]:
     return parts
 
 
-def model_response(response: Any, *, usage: bool) -> dict[str, Any]:
+def model_response(response: Any, *, usage: bool) -> tuple[dict[str, Any], Any]:
     """Attributes from an ``LLMResult``: response model and id, finish reasons, output messages,
-    and (when this span is the call's llm span) token usage."""
+    and (when this span is the call's llm span) token usage.
+
+    Also the message of a single-generation result when its output entry is exactly what
+    :func:`readable` makes of it (the next step of a chain usually gets that very object), else
+    ``None``.
+    """
     attributes: dict[str, Any] = {}
     generations = getattr(response, "generations", None) or [[]]
     batch = generations[0] if generations else []
     llm_output = getattr(response, "llm_output", None) or {}
+    if not isinstance(llm_output, dict):
+        llm_output = {}
     outputs, reasons = [], []
-    model: Any = llm_output.get("model_name") if isinstance(llm_output, Mapping) else None
+    model: Any = llm_output.get("model_name")
     response_id = None
-    totals = {"input": 0, "output": 0, "cache": 0, "reasoning": 0}
-    counted = False
+    counts = _Counts()
+    sole = None
     for generation in batch:
         message = getattr(generation, "message", None)
         info = getattr(generation, "generation_info", None) or {}
@@ -128,25 +138,22 @@ def model_response(response: Any, *, usage: bool) -> dict[str, Any]:
             or metadata.get("stop_reason")
         )
         reasons.append(reason)
-        model = metadata.get("model_name") or metadata.get("model") or model
-        response_id = response_id or metadata.get("id")
+        if metadata:
+            model = metadata.get("model_name") or metadata.get("model") or model
+            response_id = response_id or metadata.get("id")
         if message is not None:
             output = _message(message)
+            plain = output["role"] == "assistant"
             output["role"] = "assistant"
+            counts.add(getattr(message, "usage_metadata", None))
         else:
             output = genai.message("assistant", [genai.text_part(getattr(generation, "text", ""))])
-        if reason is not None:
+            plain = False
+        if reason is not None and output.get("finish_reason") != reason:
             output["finish_reason"] = reason
+            plain = False
         outputs.append(output)
-        counts = getattr(message, "usage_metadata", None)
-        if counts:
-            counted = True
-            totals["input"] += field(counts, "input_tokens", 0) or 0
-            totals["output"] += field(counts, "output_tokens", 0) or 0
-            totals["cache"] += field(field(counts, "input_token_details", {}), "cache_read", 0) or 0
-            totals["reasoning"] += (
-                field(field(counts, "output_token_details", {}), "reasoning", 0) or 0
-            )
+        sole = message if plain and len(batch) == 1 else None
     genai.set_if(attributes, semconv.GEN_AI_RESPONSE_MODEL, model)
     genai.set_if(attributes, semconv.GEN_AI_RESPONSE_ID, response_id)
     known = [str(reason) for reason in reasons if reason is not None]
@@ -154,24 +161,45 @@ def model_response(response: Any, *, usage: bool) -> dict[str, Any]:
         attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = known
     genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
     if usage:
-        if not counted and isinstance(llm_output, Mapping):
-            token_usage = llm_output.get("token_usage") or llm_output.get("usage") or {}
-            totals["input"] = (
-                field(token_usage, "prompt_tokens", field(token_usage, "input_tokens", 0)) or 0
-            )
-            totals["output"] = (
-                field(token_usage, "completion_tokens", field(token_usage, "output_tokens", 0)) or 0
-            )
-            counted = bool(totals["input"] or totals["output"])
-        if counted:
+        if not counts.seen:
+            counts.add_provider_usage(llm_output.get("token_usage") or llm_output.get("usage"))
+        if counts.seen:
             genai.set_usage(
                 attributes,
-                input_tokens=totals["input"],
-                output_tokens=totals["output"],
-                cache_read_tokens=totals["cache"] or None,
-                reasoning_tokens=totals["reasoning"] or None,
+                input_tokens=counts.input,
+                output_tokens=counts.output,
+                cache_read_tokens=counts.cache_read or None,
+                reasoning_tokens=counts.reasoning or None,
             )
-    return attributes
+    return attributes, sole
+
+
+class _Counts:
+    """Token counts summed over a result's generations."""
+
+    __slots__ = ("cache_read", "input", "output", "reasoning", "seen")
+
+    def __init__(self) -> None:
+        self.input = self.output = self.cache_read = self.reasoning = 0
+        self.seen = False
+
+    def add(self, usage: Any) -> None:
+        """A message's ``usage_metadata`` (LangChain's standard counts)."""
+        if not usage:
+            return
+        self.seen = True
+        self.input += field(usage, "input_tokens", 0) or 0
+        self.output += field(usage, "output_tokens", 0) or 0
+        self.cache_read += field(field(usage, "input_token_details", {}), "cache_read", 0) or 0
+        self.reasoning += field(field(usage, "output_token_details", {}), "reasoning", 0) or 0
+
+    def add_provider_usage(self, usage: Any) -> None:
+        """Counts in the provider's own words, from ``llm_output`` (older integrations)."""
+        if not usage:
+            return
+        self.input = field(usage, "prompt_tokens", field(usage, "input_tokens", 0)) or 0
+        self.output = field(usage, "completion_tokens", field(usage, "output_tokens", 0)) or 0
+        self.seen = bool(self.input or self.output)
 
 
 def documents(found: Sequence[Any]) -> list[dict[str, Any]]:
