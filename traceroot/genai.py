@@ -21,7 +21,6 @@ from opentelemetry import trace
 from opentelemetry.trace import Span
 
 from traceroot import semconv, spans
-from traceroot.config import current as current_settings
 from traceroot.spans import SpanKind
 from traceroot.trace_state import model_calls
 
@@ -64,14 +63,10 @@ def _stream_parent() -> otel_context.Context | None:
 Attributes = dict[str, Any]
 
 
-def capturing_content() -> bool:
-    return current_settings().capture_content
-
-
 def set_content(attributes: Attributes, key: str, value: Any) -> None:
     """Record prompt or output content as JSON, unless content capture is off."""
-    if value is not None and capturing_content():
-        spans.json_into(attributes, key, value)
+    if value is not None:
+        spans.content_into(attributes, key, value)
 
 
 def set_json(attributes: Attributes, key: str, value: Any) -> None:

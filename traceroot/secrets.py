@@ -49,6 +49,8 @@ _ENDINGS: Final = (
 
 def contains_secret_keys(text: str) -> bool:
     """Whether JSON ``text`` has an object key that is a secret name."""
+    if not text.startswith(("{", "[")):
+        return False  # a string or number: no keys at all
     # casefold, not lower: it folds what the expression's IGNORECASE also matches (a long s).
     folded = text.lower() if text.isascii() else text.casefold()
     for ending in _ENDINGS:

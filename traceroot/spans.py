@@ -133,6 +133,26 @@ def json_into(attributes: dict[str, Any], key: str, value: Any, *, content: bool
         attributes[semconv.TRUNCATED] = [*attributes.get(semconv.TRUNCATED, ()), key]
 
 
+def content_into(attributes: dict[str, Any], key: str, value: Any) -> None:
+    """:func:`json_into` for content, unless content capture is off.
+
+    Every instrumented call records a few of these: the usual case (capture on, no redact hook)
+    is one settings read, one encode and one look for secret-named keys.
+    """
+    settings = current_settings()
+    if not settings.capture_content:
+        return
+    if settings.redact is not None:
+        json_into(attributes, key, value)
+        return
+    text, truncated = to_json_checked(value, budget=settings.max_attribute_bytes)
+    if truncated:
+        attributes[semconv.TRUNCATED] = [*attributes.get(semconv.TRUNCATED, ()), key]
+    elif secrets.contains_secret_keys(text):
+        text = _redacted(text)
+    attributes[key] = text
+
+
 def _json_text(value: Any, content: bool) -> tuple[str, bool]:
     settings = current_settings()
     if content and settings.redact is not None:
@@ -145,11 +165,15 @@ def _json_text(value: Any, content: bool) -> tuple[str, bool]:
             value = "<withheld: redact hook failed>"
     text, truncated = to_json_checked(value, budget=settings.max_attribute_bytes)
     if content and not truncated and secrets.contains_secret_keys(text):
-        try:
-            text = secrets.redact_json(text)
-        except ValueError:  # not parseable back (a surrogate escape): withhold rather than leak
-            text = '"<withheld: could not redact>"'
+        text = _redacted(text)
     return text, truncated
+
+
+def _redacted(text: str) -> str:
+    try:
+        return secrets.redact_json(text)
+    except ValueError:  # not parseable back (a surrogate escape): withhold rather than leak
+        return '"<withheld: could not redact>"'
 
 
 def record_error(span: Span, error: BaseException) -> None:

@@ -94,6 +94,36 @@ def test_lcel_chain_with_fake_model(traced: Spans) -> None:
     ]
     assert json.loads(root.attributes[semconv.SPAN_INPUT]) == {"topic": "otters"}
     assert json.loads(root.attributes[semconv.SPAN_OUTPUT]) == "a reply"
+    # Values handed along the sequence read the same on both sides of each step.
+    assert prompt.attributes[semconv.SPAN_INPUT] == root.attributes[semconv.SPAN_INPUT]
+    assert prompt.attributes[semconv.SPAN_OUTPUT] == a[semconv.GEN_AI_INPUT_MESSAGES]
+    assert (
+        json.loads(parser.attributes[semconv.SPAN_INPUT])
+        == json.loads(a[semconv.GEN_AI_OUTPUT_MESSAGES])[0]
+    )
+    assert parser.attributes[semconv.SPAN_OUTPUT] == root.attributes[semconv.SPAN_OUTPUT]
+
+
+def test_a_redact_hook_sees_every_value_handed_along_a_sequence(
+    traced: Spans, settings_override: Any
+) -> None:
+    seen: list[Any] = []
+
+    def redact(value: Any) -> Any:
+        seen.append(value)
+        return {"redacted": len(seen)}
+
+    settings_override(redact=redact)
+    chain = (
+        ChatPromptTemplate.from_messages([("user", "{q}")]) | fake_model("hi") | StrOutputParser()
+    )
+    chain.invoke({"q": "x"})
+    parser = traced.one("StrOutputParser")
+    assert json.loads(parser.attributes[semconv.SPAN_INPUT])["redacted"] >= 1
+    for span in traced.all():
+        for key in (semconv.SPAN_INPUT, semconv.SPAN_OUTPUT, semconv.GEN_AI_OUTPUT_MESSAGES):
+            if key in span.attributes:
+                assert "redacted" in json.loads(span.attributes[key]), (span.name, key)
 
 
 def test_chat_openai_nests_the_provider_span_and_counts_usage_once(
@@ -115,6 +145,28 @@ def test_chat_openai_nests_the_provider_span_and_counts_usage_once(
     assert kind(provider) == "llm"
     assert with_usage(finished) == [provider]
     assert [s for s in finished if kind(s) == "llm"] == [provider]
+
+
+def test_chat_openai_reply_reaches_the_parser_with_its_finish_reason(
+    traced: Spans, openai_server: OpenAIServer
+) -> None:
+    chain = (
+        ChatPromptTemplate.from_messages([("user", "{q}")])
+        | chat_openai(openai_server)
+        | StrOutputParser()
+    )
+    assert chain.invoke({"q": "hi"}) == "echo: hi"
+    provider = traced.one("chat gpt-test")
+    handed = json.loads(traced.one("StrOutputParser").attributes[semconv.SPAN_INPUT])
+    assert handed == {
+        "role": "assistant",
+        "parts": [{"type": "text", "content": "echo: hi"}],
+        "finish_reason": "stop",
+    }
+    assert (
+        json.loads(provider.attributes[semconv.GEN_AI_OUTPUT_MESSAGES])[0]["parts"]
+        == (handed["parts"])
+    )
 
 
 def test_session_from_configurable_thread_id_and_using_attributes_wins(traced: Spans) -> None:
