@@ -111,19 +111,20 @@ def test_a_redact_hook_sees_every_value_handed_along_a_sequence(
 
     def redact(value: Any) -> Any:
         seen.append(value)
-        return {"redacted": len(seen)}
+        return [{"masked": True}] if isinstance(value, list) else {"masked": True}
 
     settings_override(redact=redact)
     chain = (
         ChatPromptTemplate.from_messages([("user", "{q}")]) | fake_model("hi") | StrOutputParser()
     )
     chain.invoke({"q": "x"})
-    parser = traced.one("StrOutputParser")
-    assert json.loads(parser.attributes[semconv.SPAN_INPUT])["redacted"] >= 1
+    # The parser's input (the model's reply) went through the hook itself, not reused from the
+    # model's output list, whose redacted form says nothing of it.
+    assert {"role": "assistant", "parts": [{"type": "text", "content": "hi"}]} in seen
     for span in traced.all():
         for key in (semconv.SPAN_INPUT, semconv.SPAN_OUTPUT, semconv.GEN_AI_OUTPUT_MESSAGES):
             if key in span.attributes:
-                assert "redacted" in json.loads(span.attributes[key]), (span.name, key)
+                assert "masked" in span.attributes[key], (span.name, key)
 
 
 def test_chat_openai_nests_the_provider_span_and_counts_usage_once(
