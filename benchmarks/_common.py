@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -35,21 +35,33 @@ def timed(fn: Callable[[], object], calls: int) -> float:
 
 
 def off_and_on(
-    fn: Callable[[], object], integration: str, calls: int, rounds: int
-) -> tuple[float, float]:
+    fn: Callable[[], object],
+    integration: str,
+    calls: int,
+    rounds: int,
+    references: Mapping[str, Callable[[], object]] | None = None,
+) -> tuple[float, float, dict[str, float]]:
     """Median CPU per call of ``fn`` with ``integration`` off and on, in alternating rounds, all
-    inside a session (as an app's calls would be)."""
+    inside a session (as an app's calls would be); and of each of ``references`` (with the
+    integration off) in the same rounds."""
     import statistics
 
+    references = references or {}
     traceroot.instrument(integrations=[integration])
     timed(fn, max(calls // 10, 1))  # warm caches and the first patch
     traceroot.uninstrument()
-    timed(fn, max(calls // 10, 1))
-    bare, traced = [], []
+    for warm in (fn, *references.values()):
+        timed(warm, max(calls // 10, 1))
+    bare: list[float] = []
+    traced: list[float] = []
+    measured: dict[str, list[float]] = {label: [] for label in references}
     with traceroot.using_attributes(session_id="bench"):
         for _ in range(rounds):
             bare.append(timed(fn, calls))
+            for label, reference in references.items():
+                measured[label].append(timed(reference, calls))
             traceroot.instrument(integrations=[integration])
             traced.append(timed(fn, calls))
             traceroot.uninstrument()
-    return statistics.median(bare), statistics.median(traced)
+    medians = {label: statistics.median(values) for label, values in measured.items()}
+    return statistics.median(bare), statistics.median(traced), medians

@@ -33,7 +33,7 @@ def main() -> None:
     def query() -> object:
         return engine.query("What do otters do?")
 
-    bare_us, traced_us = off_and_on(query, "llama_index", args.calls, args.rounds)
+    bare_us, traced_us, _ = off_and_on(query, "llama_index", args.calls, args.rounds)
     print("LlamaIndex query engine query, MockLLM + MockEmbedding (CPU per query, medians)")
     print(f"  uninstrumented   {bare_us:8.1f} us")
     print(f"  traceroot        {traced_us:8.1f} us   (ratio {traced_us / bare_us:.2f})")
