@@ -153,6 +153,29 @@ def content_into(attributes: dict[str, Any], key: str, value: Any) -> None:
     attributes[key] = text
 
 
+def prewritten_into(attributes: dict[str, Any], key: str, text: str) -> bool:
+    """Record ``text``, content JSON the caller wrote itself with only traceroot's own object
+    keys (so no secret-named key), when nothing else needs the value: no redact hook, within
+    the attribute budget, exportable (no lone surrogate). ``True`` when that is done, or when
+    content capture is off and there is nothing to do; ``False``: take :func:`content_into`."""
+    settings = current_settings()
+    if not settings.capture_content:
+        return True
+    if settings.redact is not None:
+        return False
+    if text.isascii():
+        size = len(text)
+    else:
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError:
+            return False
+    if size > settings.max_attribute_bytes:
+        return False
+    attributes[key] = text
+    return True
+
+
 def _json_text(value: Any, content: bool) -> tuple[str, bool]:
     settings = current_settings()
     if content and settings.redact is not None:

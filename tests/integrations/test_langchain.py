@@ -127,6 +127,27 @@ def test_a_redact_hook_sees_every_value_handed_along_a_sequence(
                 assert "masked" in span.attributes[key], (span.name, key)
 
 
+def test_messages_over_the_budget_or_not_exportable_take_the_careful_path(
+    traced: Spans, settings_override: Any
+) -> None:
+    settings_override(max_attribute_bytes=512)
+    chain = (
+        ChatPromptTemplate.from_messages([("user", "{q}")])
+        | fake_model("ok", "ok")
+        | StrOutputParser()
+    )
+    chain.invoke({"q": "long " * 200})
+    prompt, model = traced.one("ChatPromptTemplate"), traced.one("GenericFakeChatModel")
+    assert prompt.attributes[semconv.TRUNCATED] == (semconv.SPAN_OUTPUT,)
+    assert json.loads(prompt.attributes[semconv.SPAN_OUTPUT])["truncated"] is True
+    assert semconv.GEN_AI_INPUT_MESSAGES in model.attributes[semconv.TRUNCATED]
+    traced.clear()
+    chain.invoke({"q": "half a pair: \ud800"})  # a lone surrogate cannot be exported as is
+    sent = traced.one("GenericFakeChatModel").attributes[semconv.GEN_AI_INPUT_MESSAGES]
+    sent.encode("utf-8")
+    assert json.loads(sent)[0]["role"] == "user"
+
+
 def test_chat_openai_nests_the_provider_span_and_counts_usage_once(
     traced: Spans, openai_server: OpenAIServer
 ) -> None:

@@ -90,7 +90,9 @@ def _content(run: _Run | None, value: Any, attributes: dict[str, Any], key: str)
     if handed is not None and handed[0] is value:
         attributes[key] = handed[1]
         return
-    genai.set_content(attributes, key, lc_messages.readable(value))
+    written = lc_messages.plain_json(value)
+    if written is None or not spans.prewritten_into(attributes, key, written):
+        genai.set_content(attributes, key, lc_messages.readable(value))
 
 
 def _reuse_prompt(parent: _Run | None, prompt: Sequence[Any], attributes: dict[str, Any]) -> bool:
@@ -264,9 +266,10 @@ class TracerootHandler(BaseCallbackHandler):
             prompt = messages[0] if len(messages) == 1 else [m for batch in messages for m in batch]
             parent = self._parent(parent_run_id)
             if not _reuse_prompt(parent, prompt, attributes):
-                genai.set_content(
-                    attributes, semconv.GEN_AI_INPUT_MESSAGES, lc_messages.input_messages(prompt)
-                )
+                key = semconv.GEN_AI_INPUT_MESSAGES
+                written = lc_messages.plain_json(prompt)
+                if written is None or not spans.prewritten_into(attributes, key, written):
+                    genai.set_content(attributes, key, lc_messages.input_messages(prompt))
             self._open_model(run_id, parent, tags, metadata, serialized, kwargs, attributes)
 
     def on_llm_start(

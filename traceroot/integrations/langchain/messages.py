@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from json.encoder import encode_basestring as _quote
 from typing import Any, Final
 
-from traceroot import genai, semconv
+from traceroot import genai, semconv, spans
 from traceroot.genai import field
 
 _ROLES: Final = {
@@ -54,6 +55,68 @@ def input_messages(messages: Sequence[Any]) -> list[dict[str, Any]]:
     return [_message(message) for message in messages]
 
 
+def plain_json(value: Any) -> str | None:
+    """The JSON of what :func:`readable` makes of ``value``, written straight from the messages,
+    for what carries most prompts and replies: a prompt value or a list of text-only messages,
+    or one such message. ``None`` for anything else, which takes the general path.
+
+    Its only object keys are the GenAI shape's own, so no secret-named key can be in it.
+    """
+    if value.__class__ is dict or isinstance(value, str):
+        return None  # the commonest chain values, ruled out before any class check
+    if isinstance(value, list):
+        messages = value
+        if not messages or not isinstance(messages[0], _message_types()):
+            return None
+    elif isinstance(value, _message_types()):
+        return _plain_message(value)
+    elif isinstance(value, _prompt_value_types()):
+        messages = value.to_messages()  # type: ignore[attr-defined]
+    else:
+        return None
+    written = []
+    for message in messages:
+        text = _plain_message(message)
+        if text is None:
+            return None
+        written.append(text)
+    return "[" + ",".join(written) + "]"
+
+
+_PLAIN_ROLES: Final = {
+    "human": "user",
+    "system": "system",
+    "developer": "system",
+    "ai": "assistant",
+}
+
+
+def _plain_message(message: Any) -> str | None:
+    """:func:`_message`'s JSON for a message with text content and no tool calls, else ``None``."""
+    kind = getattr(message, "type", None)
+    role = _PLAIN_ROLES.get(kind) if kind.__class__ is str else None
+    content = getattr(message, "content", None)
+    if role is None or content.__class__ is not str:
+        return None
+    parts = '[{"type":"text","content":' + _quote(content) + "}]" if content else "[]"
+    if role != "assistant":
+        return '{"role":"' + role + '","parts":' + parts + "}"
+    if getattr(message, "tool_calls", None):
+        return None
+    reason = _own_finish_reason(message)
+    if reason is None:
+        return '{"role":"assistant","parts":' + parts + "}"
+    if reason.__class__ is not str:
+        return None
+    return '{"role":"assistant","parts":' + parts + ',"finish_reason":' + _quote(reason) + "}"
+
+
+def _own_finish_reason(message: Any) -> Any:
+    """Why the model stopped, as the message itself says."""
+    metadata = getattr(message, "response_metadata", None)
+    return (metadata and (metadata.get("finish_reason") or metadata.get("stop_reason"))) or None
+
+
 def _message(message: Any) -> dict[str, Any]:
     # Only attributes the message type has are read: a missing one on a pydantic model costs a
     # raised and caught AttributeError, many times the price of a hit.
@@ -73,9 +136,7 @@ def _message(message: Any) -> dict[str, Any]:
         parts.append(
             genai.tool_call_part(field(call, "id"), field(call, "name"), field(call, "args"))
         )
-    metadata = getattr(message, "response_metadata", None)
-    reason = metadata and (metadata.get("finish_reason") or metadata.get("stop_reason"))
-    return genai.message(role, parts, reason or None)
+    return genai.message(role, parts, _own_finish_reason(message))
 
 
 def _content_parts(content: Any) -> list[dict[str, Any]]:
@@ -123,43 +184,38 @@ def model_response(response: Any, *, usage: bool) -> tuple[dict[str, Any], Any]:
     llm_output = getattr(response, "llm_output", None) or {}
     if not isinstance(llm_output, dict):
         llm_output = {}
-    outputs, reasons = [], []
+    reasons = []
     model: Any = llm_output.get("model_name")
     response_id = None
     counts = _Counts()
-    sole = None
     for generation in batch:
         message = getattr(generation, "message", None)
         info = getattr(generation, "generation_info", None) or {}
         metadata = getattr(message, "response_metadata", None) or {}
-        reason = (
+        reasons.append(
             info.get("finish_reason")
             or metadata.get("finish_reason")
             or metadata.get("stop_reason")
         )
-        reasons.append(reason)
         if metadata:
             model = metadata.get("model_name") or metadata.get("model") or model
             response_id = response_id or metadata.get("id")
         if message is not None:
-            output = _message(message)
-            plain = output["role"] == "assistant"
-            output["role"] = "assistant"
             counts.add(getattr(message, "usage_metadata", None))
-        else:
-            output = genai.message("assistant", [genai.text_part(getattr(generation, "text", ""))])
-            plain = False
-        if reason is not None and output.get("finish_reason") != reason:
-            output["finish_reason"] = reason
-            plain = False
-        outputs.append(output)
-        sole = message if plain and len(batch) == 1 else None
     genai.set_if(attributes, semconv.GEN_AI_RESPONSE_MODEL, model)
     genai.set_if(attributes, semconv.GEN_AI_RESPONSE_ID, response_id)
     known = [str(reason) for reason in reasons if reason is not None]
     if known:
         attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = known
-    genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
+    sole = _sole_message(batch, reasons)
+    written = _plain_message(sole) if sole is not None else None
+    if written is None or not spans.prewritten_into(
+        attributes, semconv.GEN_AI_OUTPUT_MESSAGES, "[" + written + "]"
+    ):
+        outputs = [
+            _output(generation, reason) for generation, reason in zip(batch, reasons, strict=True)
+        ]
+        genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
     if usage:
         if not counts.seen:
             counts.add_provider_usage(llm_output.get("token_usage") or llm_output.get("usage"))
@@ -172,6 +228,31 @@ def model_response(response: Any, *, usage: bool) -> tuple[dict[str, Any], Any]:
                 reasoning_tokens=counts.reasoning or None,
             )
     return attributes, sole
+
+
+def _output(generation: Any, reason: Any) -> dict[str, Any]:
+    """One output message: the generation's message as an assistant's, with the finish reason."""
+    message = getattr(generation, "message", None)
+    if message is None:
+        text = getattr(generation, "text", "")
+        return genai.message("assistant", [genai.text_part(text)], reason)
+    output = _message(message)
+    output["role"] = "assistant"
+    if reason is not None and output.get("finish_reason") != reason:
+        output["finish_reason"] = reason
+    return output
+
+
+def _sole_message(batch: Sequence[Any], reasons: Sequence[Any]) -> Any:
+    """The message of a one-generation result whose output entry is exactly :func:`readable`'s
+    form of it (an assistant's message stopped for the reason it gives itself), else ``None``."""
+    if len(batch) != 1:
+        return None
+    message = getattr(batch[0], "message", None)
+    kind = getattr(message, "type", None)
+    if message is None or not isinstance(kind, str) or _ROLES.get(kind) != "assistant":
+        return None
+    return message if reasons[0] == _own_finish_reason(message) else None
 
 
 class _Counts:
