@@ -32,9 +32,10 @@ class OpenTraces:
     # operation, atomic on its own. Only dropping a trace's entry, once per trace, is locked.
     def opened(self, span: Span) -> dict[str, AttributeValue]:
         context = span.get_span_context()
-        entry = self._traces.get(context.trace_id)
+        trace_id = context.trace_id
+        entry = self._traces.get(trace_id)
         if entry is None:
-            entry = self._traces.setdefault(context.trace_id, _OpenTrace())
+            entry = self._traces.setdefault(trace_id, _OpenTrace())
         entry.spans[context.span_id] = span
         return entry.overrides
 

@@ -180,3 +180,30 @@ def test_target_in_a_module_not_yet_imported_waits_for_it() -> None:
         assert name not in imports.pending()
     finally:
         del sys.modules[name]
+
+
+def test_a_replacing_target_is_called_directly_and_restored(toy_module: types.ModuleType) -> None:
+    original = toy_module.function
+    made: list[Any] = []
+
+    def replacer(integration: BaseIntegration) -> Any:
+        def replace(function: Any) -> Any:
+            def replacement(x: Any, y: Any = 1) -> Any:
+                return ("replaced", *function(x, y=y))
+
+            made.append(replacement)
+            return replacement
+
+        return replace
+
+    class Replacing(BaseIntegration):
+        name = "toy_replacing"
+        modules = (toy_module.__name__,)
+        targets = (PatchTarget(toy_module.__name__, "function", replacer, replaces=True),)
+
+    integration = Replacing()
+    integration.instrument()
+    assert toy_module.function is made[0]  # no wrapper around the replacement
+    assert toy_module.function(2, y=3) == ("replaced", "function", 2, 3)
+    integration.uninstrument()
+    assert toy_module.function is original

@@ -33,6 +33,8 @@ from traceroot.integrations import imports
 
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 WrapperFactory = Callable[["BaseIntegration"], Wrapper]
+Replacer = Callable[[Callable[..., Any]], Callable[..., Any]]
+ReplacerFactory = Callable[["BaseIntegration"], Replacer]
 
 
 class PatchTarget(NamedTuple):
@@ -41,18 +43,25 @@ class PatchTarget(NamedTuple):
     ``factory`` is a callable or a ``"package.module:function"`` string, so the module holding the
     wrappers is imported only when the target module is. An ``optional`` target that a version of
     the framework lacks is skipped instead of failing the integration.
+
+    With ``replaces``, the factory returns a function that takes the original and returns its
+    replacement, called directly: for a plain function on a hot path (run for every step of a
+    chain), where the wrapper convention's extra call and argument packing show.
     """
 
     module: str
     attribute: str
-    factory: WrapperFactory | str
+    factory: WrapperFactory | ReplacerFactory | str
     optional: bool = False
+    replaces: bool = False
 
-    def resolve_factory(self) -> WrapperFactory:
+    def resolve_factory(self) -> Callable[[BaseIntegration], Any]:
         if not isinstance(self.factory, str):
             return self.factory
         module_name, _, function = self.factory.partition(":")
-        factory: WrapperFactory = getattr(importlib.import_module(module_name), function)
+        factory: Callable[[BaseIntegration], Any] = getattr(
+            importlib.import_module(module_name), function
+        )
         return factory
 
 
@@ -133,8 +142,10 @@ class BaseIntegration:
                 return
             raise
         owned = attribute in getattr(owner, "__dict__", {})
-        wrapper = target.resolve_factory()(self)
-        setattr(owner, attribute, _wrap(owner, original, wrapper))
+        made = target.resolve_factory()(self)
+        setattr(
+            owner, attribute, made(original) if target.replaces else _wrap(owner, original, made)
+        )
         self._applied.append(_Applied(owner, attribute, original, owned))
 
     def _undo(self) -> None:

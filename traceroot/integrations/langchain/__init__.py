@@ -28,6 +28,7 @@ class LangChainIntegration(BaseIntegration):
             "langchain_core.runnables.config",
             "_set_config_context",
             f"{_HOOKS}:set_config_context",
+            replaces=True,
         ),
         # LangGraph keeps a copy of that function of its own (a private module: optional).
         PatchTarget(
@@ -35,6 +36,7 @@ class LangChainIntegration(BaseIntegration):
             "_set_config_context",
             f"{_HOOKS}:set_config_context",
             optional=True,
+            replaces=True,
         ),
     )
 

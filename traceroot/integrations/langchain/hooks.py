@@ -11,7 +11,7 @@ from typing import Any
 from opentelemetry import context as otel_context
 
 from traceroot.guard import contained
-from traceroot.integrations.base import BaseIntegration, Wrapper
+from traceroot.integrations.base import BaseIntegration, Replacer
 from traceroot.integrations.langchain.handler import TracerootHandler
 
 _removing = contained("langchain.remove_handler")
@@ -54,20 +54,27 @@ def remove_handler() -> None:
         _handler_var = None
 
 
-def set_config_context(integration: BaseIntegration) -> Wrapper:
+def set_config_context(integration: BaseIntegration) -> Replacer:
+    """LangChain's ``_set_config_context`` (and LangGraph's copy), then the run's span made current
+    in the context it was called in. Called directly, not through a wrapper: it runs for every
+    step of every chain."""
     tracer = handler()
 
-    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        result = wrapped(*args, **kwargs)
-        try:  # runs for every runnable step: an inline guard, not a with-block
-            run_context = tracer.enter(args[0] if args else kwargs.get("config"))
-            if run_context is not None:
-                # This runs inside the copy of the context that LangChain made for the runnable
-                # and drops afterwards (that is how it sets its own variables here), so the value
-                # lives exactly as long as the runnable's execution: no token to keep.
-                otel_context.attach(run_context)
-        except Exception as error:  # noqa: BLE001 - contained like any guarded block
-            _entering.failed(error)
-        return result
+    def replace(original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def _set_config_context(config: Any, *args: Any, **kwargs: Any) -> Any:
+            result = original(config, *args, **kwargs)
+            try:  # an inline guard, not a with-block
+                run_context = tracer.enter(config)
+                if run_context is not None:
+                    # This runs inside the copy of the context that LangChain made for the
+                    # runnable and drops afterwards (that is how it sets its own variables here),
+                    # so the value lives exactly as long as the runnable's execution: no token.
+                    otel_context.attach(run_context)
+            except Exception as error:  # noqa: BLE001 - contained like any guarded block
+                _entering.failed(error)
+            return result
 
-    return wrapper
+        return _set_config_context
+
+    return replace
