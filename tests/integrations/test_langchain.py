@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +14,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import RunnableLambda
+from langchain_core.runnables import RunnableLambda, RunnableParallel
 from langchain_core.tools import tool
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
@@ -218,6 +219,42 @@ def test_streaming_ends_spans_at_stream_end_and_on_early_close(traced: Spans) ->
     finished = traced.all()
     assert {s.name for s in finished} >= {"RunnableSequence", "GenericFakeChatModel"}
     assert all(s.status.status_code is not StatusCode.ERROR for s in finished)
+
+
+def test_a_dropped_stream_still_ends_its_spans(traced: Spans) -> None:
+    chain = ChatPromptTemplate.from_messages([("user", "{q}")]) | fake_model("a b c")
+    stream = chain.stream({"q": "x"})
+    next(stream)
+    assert {s.name for s in traced.all()} <= {"ChatPromptTemplate"}  # the rest still open
+    del stream
+    gc.collect()
+    finished = traced.all()
+    assert {s.name for s in finished} == {
+        "RunnableSequence",
+        "ChatPromptTemplate",
+        "GenericFakeChatModel",
+    }
+    assert len({trace_id(s) for s in finished}) == 1
+    assert all(s.status.status_code is not StatusCode.ERROR for s in finished)
+
+
+def test_parallel_branches_in_thread_pools_nest_and_keep_the_session(traced: Spans) -> None:
+    @observe
+    def lookup(source: str) -> str:
+        return f"from {source}"
+
+    branches = RunnableParallel(
+        web=RunnableLambda(lambda q: lookup("web"), name="web"),
+        docs=RunnableLambda(lambda q: lookup("docs"), name="docs"),
+    )
+    with using_attributes(session_id="parallel-s"):
+        assert branches.invoke("q") == {"web": "from web", "docs": "from docs"}
+    finished = one_trace(traced)
+    for branch in ("web", "docs"):
+        assert parent_of(traced.one(branch)) == span_id(traced.one("RunnableParallel<web,docs>"))
+    lookups = traced.named("lookup")
+    assert {parent_of(s) for s in lookups} == {span_id(traced.one(b)) for b in ("web", "docs")}
+    assert {s.attributes[semconv.SESSION_ID] for s in finished} == {"parallel-s"}
 
 
 def test_astream_and_ainvoke(traced: Spans) -> None:
