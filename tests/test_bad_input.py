@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from traceroot import config, observe, semconv, using_attributes
+from traceroot import config, observe, semconv, start_span, using_attributes
 
 from .conftest import Spans
 
@@ -72,6 +72,9 @@ def test_observed_arguments_and_results(spans: Spans, value: Any) -> None:
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(session=ids, user=ids, tag_values=tags, meta=metadata)
+# Lone surrogates: Python strings hold them, no exporter can encode them (a batch would be lost).
+@example(session="\ud800", user="a\udfffb", tag_values=["\udc80", 3], meta=None)
+@example(session="x", user=None, tag_values="\ud83d\ude00", meta=None)
 def test_context_values(spans: Spans, session: Any, user: Any, tag_values: Any, meta: Any) -> None:
     spans.clear()
     with using_attributes(session_id=session, user_id=user, tags=tag_values, metadata=meta):
@@ -111,3 +114,16 @@ def test_environment_values_never_raise(environment: dict[str, str]) -> None:
     assert 0.0 <= settings_loaded.sample_rate <= 1.0
     assert settings_loaded.exporter in config.EXPORTERS
     config.disabled_integrations(environment)
+
+
+def test_names_and_attribute_values_with_lone_surrogates_stay_exportable(spans: Spans) -> None:
+    @observe(name="step \ud800")
+    def step() -> None:
+        return None
+
+    step()
+    with start_span("block \udfff") as span:
+        span.set_attribute("note", "half \ud800 pair")
+    assert_valid(spans)
+    assert {s.name for s in spans.all()} == {"step \ufffd", "block \ufffd"}
+    assert spans.one("block \ufffd").attributes["note"] == "half \ufffd pair"

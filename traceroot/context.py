@@ -22,7 +22,7 @@ from traceroot.config import current as current_settings
 from traceroot.config import static_attributes, warn_once
 from traceroot.generators import ResumeHooks, async_generator_function, generator_function
 from traceroot.guard import contained
-from traceroot.serialize import to_json
+from traceroot.serialize import exportable, to_json
 
 logger = logging.getLogger("traceroot")
 
@@ -135,7 +135,7 @@ def normalize_id(value: object, what: str) -> str | None:
     """``str()`` of an id, cut to 1,000 characters with one warning per kind of id."""
     if value is None:
         return None
-    text = value if isinstance(value, str) else _safe_str(value)
+    text = exportable(value if isinstance(value, str) else _safe_str(value))
     if len(text) > MAX_ID_LENGTH:
         warn_once(
             f"long:{what}",
@@ -152,10 +152,12 @@ def normalize_tags(value: object) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        return (value,)
+        return (exportable(value),)
     if isinstance(value, Iterable):
         return tuple(
-            dict.fromkeys(tag if isinstance(tag, str) else _safe_str(tag) for tag in value)
+            dict.fromkeys(
+                exportable(tag if isinstance(tag, str) else _safe_str(tag)) for tag in value
+            )
         )
     warn_once("bad:tags", "traceroot: tags must be a list of strings, not %s", type(value).__name__)
     return ()

@@ -29,7 +29,7 @@ from traceroot.context import (
 )
 from traceroot.generators import ResumeHooks, async_generator_function, generator_function
 from traceroot.guard import contained
-from traceroot.serialize import to_json
+from traceroot.serialize import exportable, to_json
 from traceroot.spans import ObservedSpan, SpanKind
 from traceroot.trace_state import open_traces
 
@@ -445,7 +445,7 @@ def update_current_span(
         return
     with _updating:
         if name is not None:
-            span.update_name(str(name))
+            span.update_name(exportable(str(name)))
         content = current_settings().capture_content
         if content and input is not None:
             spans.set_json(span, semconv.SPAN_INPUT, input)

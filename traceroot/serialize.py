@@ -37,6 +37,19 @@ def to_json(value: Any, *, budget: int = DEFAULT_BUDGET) -> str:
     return to_json_checked(value, budget=budget)[0]
 
 
+def exportable(text: str) -> str:
+    """``text`` as UTF-8 can carry it: a lone surrogate (which no exporter can encode, and which
+    would lose the whole batch it is in) becomes U+FFFD; a pair written as two halves is joined.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
 def to_json_checked(value: Any, *, budget: int = DEFAULT_BUDGET) -> tuple[str, bool]:
     """Like :func:`to_json`, also saying whether the text had to be truncated."""
     budget = max(budget, MIN_BUDGET)

@@ -19,7 +19,7 @@ from traceroot.config import current as current_settings
 from traceroot.config import warn_once
 from traceroot.context import context_span_attributes
 from traceroot.guard import contained
-from traceroot.serialize import to_json_checked
+from traceroot.serialize import exportable, to_json_checked
 
 TRACER_NAME: Final = "traceroot"
 
@@ -102,7 +102,7 @@ def start(
     if attributes:
         span_attributes.update(attributes)
     return tracer().start_span(
-        name,
+        exportable(name),
         context=parent,
         attributes=span_attributes,
         record_exception=False,
@@ -242,7 +242,9 @@ class ObservedSpan:
     def set_attribute(self, key: str, value: Any) -> None:
         """Set any attribute; values OpenTelemetry cannot hold are stored as JSON."""
         with _recording:
-            if isinstance(value, (str, bool, int, float)):
+            if isinstance(value, str):
+                self.span.set_attribute(key, exportable(value))
+            elif isinstance(value, (bool, int, float)):
                 self.span.set_attribute(key, value)
             else:
                 set_json(self.span, key, value)
