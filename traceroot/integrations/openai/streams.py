@@ -67,8 +67,9 @@ def _abandon(recorder: StreamRecorder) -> None:
         pass
 
 
-class SyncStream(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore]
-    """Stands in for ``openai.Stream``."""
+class _StreamProxy(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore]
+    """What the sync and async stream proxies share: the recorder, the end on being dropped, and
+    the HTTP response whose closing ends the span."""
 
     def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:
         super().__init__(wrapped)
@@ -77,6 +78,15 @@ class SyncStream(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore
     def __del__(self) -> None:
         # Dropped unfinished (an early break, an exception in the caller): end the span now.
         _abandon(self._self_recorder)
+
+    @property
+    def response(self) -> Any:
+        # The stream() helpers close the stream through its HTTP response; hear that too.
+        return _ClosingResponse(self.__wrapped__.response, self._self_recorder)
+
+
+class SyncStream(_StreamProxy):
+    """Stands in for ``openai.Stream``."""
 
     def __iter__(self) -> SyncStream:
         return self
@@ -111,22 +121,9 @@ class SyncStream(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore
         finally:
             self._self_recorder.finish(error)
 
-    @property
-    def response(self) -> Any:
-        # The stream() helpers close the stream through its HTTP response; hear that too.
-        return _ClosingResponse(self.__wrapped__.response, self._self_recorder)
 
-
-class AsyncStream(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore]
+class AsyncStream(_StreamProxy):
     """Stands in for ``openai.AsyncStream``."""
-
-    def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:
-        super().__init__(wrapped)
-        self._self_recorder = recorder
-
-    def __del__(self) -> None:
-        # Dropped unfinished (an early break, an exception in the caller): end the span now.
-        _abandon(self._self_recorder)
 
     def __aiter__(self) -> AsyncStream:
         return self
@@ -160,10 +157,6 @@ class AsyncStream(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignor
             return await self.__wrapped__.__aexit__(exc_type, error, tb)
         finally:
             self._self_recorder.finish(error)
-
-    @property
-    def response(self) -> Any:
-        return _ClosingResponse(self.__wrapped__.response, self._self_recorder)
 
 
 class _ClosingResponse(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore]
