@@ -44,7 +44,9 @@ class Receiver:
         return {name: attrs for request in self.requests for name, attrs in request.spans()}
 
 
-def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
+def start_receiver(status: int = 200) -> tuple[Receiver, ThreadingHTTPServer]:
+    """A receiver answering every request with ``status`` (an error status plays a failing
+    backend)."""
     received: list[Received] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -54,7 +56,7 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
             received.append(
                 Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             )
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Type", "application/x-protobuf")
             self.send_header("Content-Length", "0")
             self.end_headers()

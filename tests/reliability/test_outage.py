@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ..conftest import run_script
+from ..otlp_receiver import start_receiver
 
 APP = """
 import time, traceroot
@@ -150,28 +151,12 @@ def test_corrupt_store_warns_once_and_the_app_runs_on(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("status", [429, 500])
 def test_endpoint_answering_errors(tmp_path: Path, status: int) -> None:
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from typing import Any
-
-    hits: list[float] = []
-
-    class Failing(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            hits.append(time.monotonic())
-            self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    receiver, server = start_receiver(status)
     try:
-        output, total = run_app(tmp_path, f"http://127.0.0.1:{server.server_address[1]}")
+        output, total = run_app(tmp_path, receiver.url)
     finally:
         server.shutdown()
+    hits = receiver.requests
     assert flush_seconds(output) < 0.5 + 2
     assert total < 5 + 10
     assert hits  # the exporter did try
