@@ -20,7 +20,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import traceroot
-from traceroot import config
+from traceroot import config, semconv
+
+from .otlp_receiver import Receiver, start_receiver
 
 os.environ.setdefault("TRACEROOT_STRICT", "1")
 
@@ -46,6 +48,17 @@ class Spans:
 
     def clear(self) -> None:
         self._exporter.clear()
+
+    def assert_no_content(self) -> None:
+        """No span holds inputs, outputs or messages (content capture is off)."""
+        for span in self.all():
+            for key in (
+                semconv.SPAN_INPUT,
+                semconv.SPAN_OUTPUT,
+                semconv.GEN_AI_INPUT_MESSAGES,
+                semconv.GEN_AI_OUTPUT_MESSAGES,
+            ):
+                assert key not in (span.attributes or {}), (span.name, key)
 
 
 def parent_of(span: ReadableSpan) -> int | None:
@@ -119,3 +132,11 @@ def run_python(
         timeout=timeout,
         check=False,
     )
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """An OTLP/HTTP receiver on 127.0.0.1, answering 200."""
+    found, server = start_receiver()
+    yield found
+    server.shutdown()

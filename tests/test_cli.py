@@ -8,13 +8,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from .conftest import run_script
-from .otlp_receiver import Receiver, start_receiver
+from .otlp_receiver import Receiver
 
 RUN = """
 import traceroot
@@ -177,13 +176,6 @@ def test_locked_store(store: Path, tmp_path: Path) -> None:
 def test_default_store_is_the_working_directory(store: Path) -> None:
     result = cli("traces", "--json", cwd=store.parent.parent)
     assert len(json.loads(result.stdout)) == 3
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    found, server = start_receiver()
-    yield found
-    server.shutdown()
 
 
 def test_export_replays_spans_to_an_otlp_endpoint(store: Path, receiver: Receiver) -> None:

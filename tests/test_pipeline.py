@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from traceroot import semconv
 from traceroot.store import SpanStore
 
 from .conftest import run_script
-from .otlp_receiver import Receiver, start_receiver
+from .otlp_receiver import Receiver
 
 AGENT = """
 import traceroot
@@ -28,13 +25,6 @@ def search(query):
 def agent(question):
     return {"docs": search(question), "answer": "42"}
 """
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    found, server = start_receiver()
-    yield found
-    server.shutdown()
 
 
 def _ok(result: object) -> None:
