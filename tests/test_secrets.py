@@ -155,3 +155,16 @@ def test_the_quick_check_never_misses_what_the_expression_finds(value: Any) -> N
     for text in (json.dumps(value, ensure_ascii=False), json.dumps(value)):
         expected = _SECRET_KEY_IN_JSON.search(text) is not None
         assert contains_secret_keys(text) is expected, text
+
+
+def test_every_name_of_the_expression_has_a_quick_check_ending() -> None:
+    # A name added to the expression but not to the endings would be ruled out before it is seen.
+    from traceroot.secrets import _SECRET_NAMES
+
+    for alternative in _SECRET_NAMES.split("|"):
+        for spelling in {
+            alternative.replace("[_-]?", sep).replace("s?", s)
+            for sep in ("", "_")
+            for s in ("", "s")
+        }:
+            assert contains_secret_keys(json.dumps({spelling: 1})), spelling

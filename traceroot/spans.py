@@ -15,8 +15,8 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode, Tracer
 
 from traceroot import secrets, semconv
+from traceroot.config import Settings, warn_once
 from traceroot.config import current as current_settings
-from traceroot.config import warn_once
 from traceroot.context import context_span_attributes
 from traceroot.guard import contained
 from traceroot.serialize import exportable, to_json_checked
@@ -127,30 +127,24 @@ def set_json(span: Span, key: str, value: Any, *, content: bool = True) -> None:
 
 def json_into(attributes: dict[str, Any], key: str, value: Any, *, content: bool = True) -> None:
     """Like :func:`set_json`, into a dict of attributes that is set on a span in one call."""
-    text, truncated = _json_text(value, content)
-    attributes[key] = text
-    if truncated:
-        attributes[semconv.TRUNCATED] = [*attributes.get(semconv.TRUNCATED, ()), key]
+    _into(attributes, key, value, content, current_settings())
 
 
 def content_into(attributes: dict[str, Any], key: str, value: Any) -> None:
-    """:func:`json_into` for content, unless content capture is off.
-
-    Every instrumented call records a few of these: the usual case (capture on, no redact hook)
-    is one settings read, one encode and one look for secret-named keys.
-    """
+    """:func:`json_into` for content, unless content capture is off (one settings read for
+    both: every instrumented call records a few of these)."""
     settings = current_settings()
-    if not settings.capture_content:
-        return
-    if settings.redact is not None:
-        json_into(attributes, key, value)
-        return
-    text, truncated = to_json_checked(value, budget=settings.max_attribute_bytes)
+    if settings.capture_content:
+        _into(attributes, key, value, True, settings)
+
+
+def _into(
+    attributes: dict[str, Any], key: str, value: Any, content: bool, settings: Settings
+) -> None:
+    text, truncated = _json_text(value, content, settings)
+    attributes[key] = text
     if truncated:
         attributes[semconv.TRUNCATED] = [*attributes.get(semconv.TRUNCATED, ()), key]
-    elif secrets.contains_secret_keys(text):
-        text = _redacted(text)
-    attributes[key] = text
 
 
 def prewritten_into(attributes: dict[str, Any], key: str, text: str) -> bool:
@@ -176,8 +170,8 @@ def prewritten_into(attributes: dict[str, Any], key: str, text: str) -> bool:
     return True
 
 
-def _json_text(value: Any, content: bool) -> tuple[str, bool]:
-    settings = current_settings()
+def _json_text(value: Any, content: bool, settings: Settings | None = None) -> tuple[str, bool]:
+    settings = settings or current_settings()
     if content and settings.redact is not None:
         try:
             value = settings.redact(value)
