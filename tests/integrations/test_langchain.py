@@ -209,9 +209,17 @@ def test_session_from_configurable_thread_id_and_using_attributes_wins(traced: S
 def test_streaming_ends_spans_at_stream_end_and_on_early_close(traced: Spans) -> None:
     model = fake_model("one two three", "four five")
     chain = ChatPromptTemplate.from_messages([("user", "{q}")]) | model | StrOutputParser()
-    assert "".join(chain.stream({"q": "x"})) == "one two three"
-    assert len(traced.all()) == 4
-    assert all(span.end_time is not None for span in traced.all())
+    with using_attributes(session_id="stream-s"):
+        assert "".join(chain.stream({"q": "x"})) == "one two three"
+    finished = one_trace(traced)
+    assert len(finished) == 4
+    assert all(span.end_time is not None for span in finished)
+    root, streamed = traced.one("RunnableSequence"), traced.one("GenericFakeChatModel")
+    assert root.parent is None
+    assert {parent_of(s) for s in finished if s is not root} == {span_id(root)}
+    assert kind(streamed) == "llm"
+    assert with_usage(finished) == []  # the fake model reports no usage when it streams
+    assert {s.attributes[semconv.SESSION_ID] for s in finished} == {"stream-s"}
     traced.clear()
     stream = chain.stream({"q": "x"})
     next(stream)
@@ -219,6 +227,19 @@ def test_streaming_ends_spans_at_stream_end_and_on_early_close(traced: Spans) ->
     finished = traced.all()
     assert {s.name for s in finished} >= {"RunnableSequence", "GenericFakeChatModel"}
     assert all(s.status.status_code is not StatusCode.ERROR for s in finished)
+
+
+def test_streamed_chat_openai_counts_usage_once(traced: Spans, openai_server: OpenAIServer) -> None:
+    model = chat_openai(openai_server).bind(stream_options={"include_usage": True})
+    chain = ChatPromptTemplate.from_messages([("user", "{q}")]) | model | StrOutputParser()
+    with using_attributes(session_id="stream-openai"):
+        assert "".join(chain.stream({"q": "hi"})).strip() == "echo: hi"
+    finished = one_trace(traced)
+    provider = traced.one("chat gpt-test")
+    assert parent_of(provider) == span_id(traced.one("ChatOpenAI"))
+    assert [s for s in finished if kind(s) == "llm"] == [provider]
+    assert with_usage(finished) == [provider]
+    assert {s.attributes[semconv.SESSION_ID] for s in finished} == {"stream-openai"}
 
 
 def test_a_dropped_stream_still_ends_its_spans(traced: Spans) -> None:
@@ -280,10 +301,13 @@ def test_astream_and_ainvoke(traced: Spans) -> None:
 
 def test_batch_makes_one_trace_per_input(traced: Spans) -> None:
     double = RunnableLambda(lambda x: x * 2, name="double")
-    assert double.batch([1, 2, 3]) == [2, 4, 6]
+    with using_attributes(session_id="batch-s"):
+        assert double.batch([1, 2, 3]) == [2, 4, 6]
     spans = traced.named("double")
     assert len(spans) == 3
     assert len({trace_id(s) for s in spans}) == 3
+    assert all(s.parent is None and kind(s) == "span" for s in spans)
+    assert {s.attributes[semconv.SESSION_ID] for s in spans} == {"batch-s"}
 
 
 def test_observe_inside_a_lambda_nests_under_it(traced: Spans) -> None:
@@ -474,10 +498,14 @@ def test_error_inside_a_tool(traced: Spans, openai_server: OpenAIServer) -> None
         raise error
 
     agent = create_agent(chat_openai(openai_server, "tool-model"), tools=[get_weather])
-    with pytest.raises(ValueError) as raised:
+    with pytest.raises(ValueError) as raised, using_attributes(session_id="tool-error-s"):
         agent.invoke({"messages": [{"role": "user", "content": "weather?"}]})
     assert raised.value is error
-    one_trace(traced)
+    finished = one_trace(traced)
+    assert {s.attributes[semconv.SESSION_ID] for s in finished} == {"tool-error-s"}
+    llm_calls = [s for s in finished if kind(s) == "llm"]
+    assert llm_calls
+    assert with_usage(finished) == llm_calls  # one usage-carrying span per model call
     failed = traced.one("get_weather")
     root = next(s for s in traced.all() if s.parent is None)
     for span in (failed, root):
@@ -507,7 +535,12 @@ def test_interrupt_is_not_an_error(traced: Spans) -> None:
     config = {"configurable": {"thread_id": "interrupted"}}
     first = graph.invoke({"answer": ""}, config=config)  # type: ignore[arg-type]
     assert "__interrupt__" in first
+    finished = one_trace(traced)
+    root = traced.one("LangGraph")
+    assert kind(root) == "agent"
     paused = traced.one("ask_human")
+    assert parent_of(paused) == span_id(root)
+    assert {s.attributes[semconv.SESSION_ID] for s in finished} == {"interrupted"}
     assert paused.status.status_code is StatusCode.UNSET
     assert paused.attributes[semconv.CONTROL_FLOW] == "GraphInterrupt"
     assert all(s.status.status_code is StatusCode.UNSET for s in traced.all())
