@@ -19,7 +19,7 @@ from opentelemetry import context as otel_context
 
 from traceroot import semconv
 from traceroot.config import current as current_settings
-from traceroot.config import static_attributes, warn_once
+from traceroot.config import warn_once
 from traceroot.generators import ResumeHooks, async_generator_function, generator_function
 from traceroot.guard import contained
 from traceroot.serialize import exportable, to_json
@@ -92,16 +92,6 @@ class ContextAttributes:
 
 
 EMPTY: Final = ContextAttributes()
-
-
-def context_span_attributes(ctx: otel_context.Context | None = None) -> dict[str, Any]:
-    """What every span started in ``ctx`` carries: its session, user, tags and metadata, and the
-    configuration's static attributes. Empty when there is nothing to stamp."""
-    attributes = get_attributes(ctx).span_attributes()
-    static = static_attributes()
-    if static:
-        return {**static, **attributes}
-    return attributes
 
 
 def get_attributes(ctx: otel_context.Context | None = None) -> ContextAttributes:

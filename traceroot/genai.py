@@ -21,8 +21,8 @@ from opentelemetry import trace
 from opentelemetry.trace import Span
 
 from traceroot import semconv, spans
+from traceroot.model_calls import model_calls
 from traceroot.spans import SpanKind
-from traceroot.trace_state import model_calls
 
 _DATA_URL_KEEP: Final = 64
 

@@ -1,57 +1,67 @@
-"""The span processor that stamps the context's session, user, tags and metadata on every span.
+"""The span processor that sees every span of the process, whichever tracer made it.
 
-It runs for every span the provider starts, whichever tracer made it, so spans of third-party
-instrumentation carry the session too. It also records each span as open in
-:mod:`traceroot.trace_state` until it ends, which is how ``update_current_trace`` reaches the root
-and every ancestor that is still running.
+When a span starts, it
+
+- stamps another tracer's span with what the context holds (:mod:`traceroot.stamping`; traceroot's
+  own spans start with it already), and types it if it is a GenAI span
+  (:func:`traceroot.foreign.kind_at_start`);
+- records the span as open in :mod:`traceroot.trace_state` until it ends, which is how
+  ``update_current_trace`` reaches the root and every ancestor still running;
+- reports a model call to the one-llm-span-per-call protocol (:mod:`traceroot.model_calls`).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
-from traceroot import semconv
-from traceroot.context import context_span_attributes
+from traceroot import semconv, stamping
+from traceroot.foreign import kind_at_start
 from traceroot.guard import contained
-from traceroot.spans import TRACER_NAME
-from traceroot.trace_state import model_calls, open_traces
+from traceroot.model_calls import model_calls
+from traceroot.spans import TRACER_NAME, SpanKind
+from traceroot.trace_state import open_traces
 
 _stamping = contained("processor.on_start")
 _closing = contained("processor.on_end")
+_LLM = SpanKind.LLM.value
 
 
 class ContextProcessor(SpanProcessor):
-    """Stamps context attributes (and the static ones: environment, git) on every span start.
-
-    traceroot's own spans get them when they are created (:func:`traceroot.spans.start`), in the
-    same attribute set, so for those this only keeps the trace state.
-    """
+    """Stamps context attributes, types GenAI spans and keeps the trace and model-call state."""
 
     # Both run for every span of the process: guarded inline rather than with a with-block.
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
         try:
-            scope = getattr(span, "instrumentation_scope", None)
-            if scope is None or scope.name != TRACER_NAME:
-                ctx = otel_context.get_current() if parent_context is None else parent_context
-                attributes = context_span_attributes(ctx)
-                if attributes:
-                    span.set_attributes(attributes)
-                else:
-                    _stamp_openinference(span, ctx)
-            overrides = open_traces.opened(span)
-            if overrides:
-                span.set_attributes(overrides)
-            if model_calls.watching and span.parent is not None and _is_model_call(span):
-                model_calls.saw_model_call(span.parent.span_id)
+            scope = span.instrumentation_scope
+            if scope is not None and scope.name == TRACER_NAME:
+                model = (span.attributes or {}).get(semconv.SPAN_TYPE) == _LLM
+            else:
+                model = self._read_foreign(span, parent_context)
+            open_traces.opened(span)
+            if model:
+                model_calls.started(span, foreign=scope is None or scope.name != TRACER_NAME)
         except Exception as error:  # noqa: BLE001 - contained like any guarded block
             _stamping.failed(error)
 
+    @staticmethod
+    def _read_foreign(span: Span, parent_context: otel_context.Context | None) -> bool:
+        """Stamp and type another tracer's span; ``True`` if it is a model call."""
+        ctx = otel_context.get_current() if parent_context is None else parent_context
+        attributes = stamping.span_attributes(ctx, span.get_span_context().trace_id)
+        kind = kind_at_start(span.attributes or {})
+        if kind is not None:
+            attributes = {**attributes, semconv.SPAN_TYPE: kind}
+        if attributes:
+            span.set_attributes(attributes)
+        return kind == _LLM
+
     def on_end(self, span: ReadableSpan) -> None:
         try:
-            open_traces.closed(span.get_span_context())
+            context = span.get_span_context()
+            open_traces.closed(context)
+            if context is not None and len(model_calls):
+                model_calls.ended(context.span_id)
         except Exception as error:  # noqa: BLE001 - contained like any guarded block
             _closing.failed(error)
 
@@ -60,46 +70,3 @@ class ContextProcessor(SpanProcessor):
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True
-
-
-_OPENINFERENCE_KEYS: dict[str, str] = {
-    semconv.OPENINFERENCE_SESSION_ID: semconv.SESSION_ID,
-    semconv.OPENINFERENCE_USER_ID: semconv.USER_ID,
-    semconv.OPENINFERENCE_METADATA: semconv.SPAN_METADATA,
-    semconv.OPENINFERENCE_TAGS: semconv.SPAN_TAGS,
-}
-
-
-def _stamp_openinference(span: Span, ctx: otel_context.Context) -> None:
-    """Honour OpenInference's ``using_attributes``, which keeps plain string keys in the context."""
-    for key, attribute in _OPENINFERENCE_KEYS.items():
-        value: Any = otel_context.get_value(key, ctx)
-        if value is None:
-            continue
-        if attribute == semconv.SPAN_TAGS:
-            if isinstance(value, (list, tuple)):
-                span.set_attribute(attribute, [str(tag) for tag in value])
-        elif isinstance(value, str):
-            span.set_attribute(attribute, value)
-
-
-_MODEL_CALL_MARKERS: dict[str, tuple[object, ...]] = {
-    # Ours and the OpenTelemetry GenAI conventions; older GenAI; OpenInference.
-    semconv.GEN_AI_OPERATION_NAME: (
-        semconv.OPERATION_CHAT,
-        semconv.OPERATION_TEXT_COMPLETION,
-        semconv.OPERATION_EMBEDDINGS,
-    ),
-    semconv.GEN_AI_SYSTEM: (),
-    semconv.OPENINFERENCE_SPAN_KIND: ("LLM", "EMBEDDING"),
-}
-
-
-def _is_model_call(span: Span) -> bool:
-    """Whether a starting span is a provider's model call (from its first attributes)."""
-    attributes = span.attributes or {}
-    for key, values in _MODEL_CALL_MARKERS.items():
-        value = attributes.get(key)
-        if value is not None and (not values or value in values):
-            return True
-    return False

@@ -81,6 +81,11 @@ OPERATION_EMBEDDINGS: Final = "embeddings"
 OPERATION_RETRIEVAL: Final = "retrieval"
 OPERATION_EXECUTE_TOOL: Final = "execute_tool"
 OPERATION_INVOKE_AGENT: Final = "invoke_agent"
+OPERATION_CREATE_AGENT: Final = "create_agent"
+OPERATION_GENERATE_CONTENT: Final = "generate_content"
+
+# Every usage attribute starts with one of these (GenAI; OpenInference's below).
+GEN_AI_USAGE_PREFIX: Final = "gen_ai.usage."
 
 # -- General OpenTelemetry ----------------------------------------------------------------------
 ERROR_TYPE: Final = "error.type"
@@ -88,9 +93,35 @@ SERVER_ADDRESS: Final = "server.address"
 SERVER_PORT: Final = "server.port"
 HTTP_RESPONSE_STATUS_CODE: Final = "http.response.status_code"
 
-# Markers of model-call spans made by other instrumentations (older GenAI, OpenInference).
+# -- Other instrumentations' names, read by the reader of foreign spans (traceroot.foreign) -----
+# Older GenAI conventions (OpenLLMetry, earlier contrib versions) and provider spellings.
 GEN_AI_SYSTEM: Final = "gen_ai.system"
+GEN_AI_USAGE_PROMPT_TOKENS: Final = "gen_ai.usage.prompt_tokens"
+GEN_AI_USAGE_COMPLETION_TOKENS: Final = "gen_ai.usage.completion_tokens"
+GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: Final = "gen_ai.usage.cache_write.input_tokens"
+# OpenInference.
 OPENINFERENCE_SPAN_KIND: Final = "openinference.span.kind"
+OPENINFERENCE_INPUT_VALUE: Final = "input.value"
+OPENINFERENCE_INPUT_MIME_TYPE: Final = "input.mime_type"
+OPENINFERENCE_OUTPUT_VALUE: Final = "output.value"
+OPENINFERENCE_OUTPUT_MIME_TYPE: Final = "output.mime_type"
+OPENINFERENCE_MODEL_NAME: Final = "llm.model_name"
+OPENINFERENCE_EMBEDDING_MODEL_NAME: Final = "embedding.model_name"
+OPENINFERENCE_PROVIDER: Final = "llm.provider"
+OPENINFERENCE_SYSTEM: Final = "llm.system"
+OPENINFERENCE_INVOCATION_PARAMETERS: Final = "llm.invocation_parameters"
+OPENINFERENCE_INPUT_MESSAGES_PREFIX: Final = "llm.input_messages."
+OPENINFERENCE_OUTPUT_MESSAGES_PREFIX: Final = "llm.output_messages."
+OPENINFERENCE_TOKEN_COUNT_PREFIX: Final = "llm.token_count."
+OPENINFERENCE_TOKENS_PROMPT: Final = "llm.token_count.prompt"
+OPENINFERENCE_TOKENS_COMPLETION: Final = "llm.token_count.completion"
+OPENINFERENCE_TOKENS_CACHE_READ: Final = "llm.token_count.prompt_details.cache_read"
+OPENINFERENCE_TOKENS_CACHE_WRITE: Final = "llm.token_count.prompt_details.cache_write"
+OPENINFERENCE_TOKENS_REASONING: Final = "llm.token_count.completion_details.reasoning"
+OPENINFERENCE_TOOL_NAME: Final = "tool.name"
+OPENINFERENCE_TOOL_DESCRIPTION: Final = "tool.description"
+OPENINFERENCE_TOOL_CALL_ID: Final = "tool_call.id"
+OPENINFERENCE_MIME_JSON: Final = "application/json"
 
 # -- OpenInference names read from the context, so its ``using_attributes`` keeps working -------
 OPENINFERENCE_SESSION_ID: Final = "session.id"

@@ -14,10 +14,9 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode, Tracer
 
-from traceroot import secrets, semconv
+from traceroot import secrets, semconv, stamping
 from traceroot.config import Settings, warn_once
 from traceroot.config import current as current_settings
-from traceroot.context import context_span_attributes
 from traceroot.guard import contained
 from traceroot.serialize import exportable, to_json_checked
 
@@ -94,11 +93,11 @@ def start(
 ) -> Span:
     """Start a span of ``kind``; errors are recorded by :func:`record_error`, never twice.
 
-    The context's session, user, tags and metadata go into the span's first attribute set (the
-    context processor leaves traceroot's spans alone): one attribute write per span, not two.
+    What the context gives every span (:mod:`traceroot.stamping`) goes into the span's first
+    attribute set (the context processor leaves traceroot's spans alone): one write, not two.
     """
     # ``_value_``: ``.value`` is a property of Enum's, several times slower, on every span.
-    span_attributes = {**context_span_attributes(parent), semconv.SPAN_TYPE: kind._value_}
+    span_attributes = {**stamping.span_attributes(parent), semconv.SPAN_TYPE: kind._value_}
     if attributes:
         span_attributes.update(attributes)
     return tracer().start_span(

@@ -24,8 +24,9 @@ from traceroot.config import current as current_settings
 from traceroot.context import get_attributes, with_attributes
 from traceroot.guard import contained
 from traceroot.integrations.langchain import messages as lc_messages
+from traceroot.model_calls import model_calls
 from traceroot.spans import SpanKind
-from traceroot.trace_state import model_calls, open_traces
+from traceroot.trace_state import open_traces
 
 _SESSION_KEYS: Final = ("session_id", "thread_id", "conversation_id")
 _USER_KEYS: Final = ("user_id",)
@@ -307,7 +308,6 @@ class TracerootHandler(BaseCallbackHandler):
         run = self._open(run_id, parent, tags, metadata, name, SpanKind.LLM, attributes, model=True)
         if run is None:
             return
-        model_calls.watch(run.span)
         # The model's own code (the provider's HTTP call) runs outside any runnable context of
         # LangChain's, so make the span current here, until the run ends.
         run.llm_token = otel_context.attach(run.context)
@@ -322,16 +322,14 @@ class TracerootHandler(BaseCallbackHandler):
         if run is None:
             return
         _leave(run)
-        delegated = model_calls.release(run.span)
         try:
-            attributes, message = lc_messages.model_response(response, usage=not delegated)
+            attributes, message = lc_messages.model_response(response)
             text = attributes.get(semconv.GEN_AI_OUTPUT_MESSAGES)
             if message is not None and text is not None:
                 _hand_message(run.parent, message, text)
-            if delegated:
-                # The provider's own span (nested under this one) is the llm span of this call.
-                attributes[semconv.SPAN_TYPE] = SpanKind.SPAN.value
-                attributes.pop(semconv.GEN_AI_OUTPUT_MESSAGES, None)
+            # If the provider's own span ran under this one, that is the llm span of this call:
+            # this one keeps its messages, not the usage.
+            model_calls.settle(run.span, attributes)
             if run.first_token is not None:
                 attributes[semconv.LLM_TIME_TO_FIRST_CHUNK] = run.first_token
             run.span.set_attributes(attributes)
@@ -343,8 +341,10 @@ class TracerootHandler(BaseCallbackHandler):
         run = self._runs.get(run_id.int)
         if run is not None:
             _leave(run)
-            if model_calls.release(run.span):
-                run.span.set_attribute(semconv.SPAN_TYPE, SpanKind.SPAN.value)
+            with _ending:
+                attributes: dict[str, Any] = {}
+                model_calls.settle(run.span, attributes)
+                run.span.set_attributes(attributes)
         self._fail(run_id, error)
 
     # -- Tools and retrievers ----------------------------------------------------------------------

@@ -170,9 +170,9 @@ def _content_parts(content: Any) -> list[dict[str, Any]]:
     return parts
 
 
-def model_response(response: Any, *, usage: bool) -> tuple[dict[str, Any], Any]:
-    """Attributes from an ``LLMResult``: response model and id, finish reasons, output messages,
-    and (when this span is the call's llm span) token usage.
+def model_response(response: Any) -> tuple[dict[str, Any], Any]:
+    """Attributes from an ``LLMResult``: response model and id, finish reasons, output messages
+    and token usage.
 
     Also the message of a single-generation result when its output entry is exactly what
     :func:`readable` makes of it (the next step of a chain usually gets that very object), else
@@ -216,17 +216,16 @@ def model_response(response: Any, *, usage: bool) -> tuple[dict[str, Any], Any]:
             _output(generation, reason) for generation, reason in zip(batch, reasons, strict=True)
         ]
         genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
-    if usage:
-        if not counts.seen:
-            counts.add_provider_usage(llm_output.get("token_usage") or llm_output.get("usage"))
-        if counts.seen:
-            genai.set_usage(
-                attributes,
-                input_tokens=counts.input,
-                output_tokens=counts.output,
-                cache_read_tokens=counts.cache_read or None,
-                reasoning_tokens=counts.reasoning or None,
-            )
+    if not counts.seen:
+        counts.add_provider_usage(llm_output.get("token_usage") or llm_output.get("usage"))
+    if counts.seen:
+        genai.set_usage(
+            attributes,
+            input_tokens=counts.input,
+            output_tokens=counts.output,
+            cache_read_tokens=counts.cache_read or None,
+            reasoning_tokens=counts.reasoning or None,
+        )
     return attributes, sole
 
 

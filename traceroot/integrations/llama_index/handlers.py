@@ -19,8 +19,8 @@ from opentelemetry.trace import Span
 from traceroot import genai, semconv, spans
 from traceroot.guard import contained
 from traceroot.integrations.llama_index import convert
+from traceroot.model_calls import model_calls
 from traceroot.spans import SpanKind
-from traceroot.trace_state import model_calls
 
 _starting = contained("llama_index.start")
 _ending = contained("llama_index.end")
@@ -50,6 +50,7 @@ _USAGE_KEYS: Final = (semconv.GEN_AI_USAGE_INPUT_TOKENS, semconv.GEN_AI_USAGE_OU
 class _Record:
     __slots__ = (
         "context",
+        "first_chunk",
         "instance",
         "method",
         "model",
@@ -72,6 +73,7 @@ class _Record:
         self.model = model
         self.token: object = None
         self.started = time.monotonic() if model else 0.0
+        self.first_chunk: float | None = None  # seconds from the start to a stream's first chunk
         self.started_ns = time.monotonic_ns()
         self.streaming: int | None = None  # the thread that got the stream this call returned
         self.parent: _Record | None = None
@@ -88,7 +90,6 @@ class Tracker:
         self.enabled = False
         self._records: dict[str, _Record] = {}
         self._folded: dict[str, _Record | None] = {}  # folded span id -> the record it joins
-        self._first_chunk: dict[int, float] = {}
 
     def _find(self, id_: str | None) -> _Record | None:
         if not id_:
@@ -113,8 +114,6 @@ class Tracker:
         span = spans.start(name, kind, parent=context, attributes=attributes)
         record = _Record(span, trace.set_span_in_context(span, context), instance, method, model)
         record.parent = parent
-        if model:
-            model_calls.watch(span)
         if not _returns_future(instance, method):
             # Current while LlamaIndex runs the method, so provider calls nest under it.
             record.token = otel_context.attach(record.context)
@@ -204,11 +203,9 @@ class Tracker:
         attributes: dict[str, Any] = {}
         convert.event_attributes(kind, event, attributes)
         if kind in ("LLMChatInProgressEvent", "LLMCompletionInProgressEvent"):
-            if id(record) not in self._first_chunk:
-                self._first_chunk[id(record)] = time.monotonic() - record.started
-                record.span.set_attribute(
-                    semconv.LLM_TIME_TO_FIRST_CHUNK, self._first_chunk[id(record)]
-                )
+            if record.first_chunk is None:
+                record.first_chunk = time.monotonic() - record.started
+                record.span.set_attribute(semconv.LLM_TIME_TO_FIRST_CHUNK, record.first_chunk)
             return
         if record.model:
             for key in _USAGE_KEYS:
@@ -235,13 +232,11 @@ class Tracker:
                     ended.span.set_attributes(attributes)
                     ended.span.end()
                     break
-            self._first_chunk.pop(id(ended), None)
             ended = ended.parent
 
     def clear(self) -> None:
         self._records.clear()
         self._folded.clear()
-        self._first_chunk.clear()
 
 
 def _is_running(record: _Record) -> bool:
@@ -249,12 +244,10 @@ def _is_running(record: _Record) -> bool:
 
 
 def _settle_model(record: _Record, attributes: dict[str, Any]) -> None:
-    """One usage-carrying llm span per model call: if a provider span ran under this one, it is
-    that span, and this one becomes a plain span."""
-    if model_calls.release(record.span):
-        attributes[semconv.SPAN_TYPE] = SpanKind.SPAN.value
-    else:
-        attributes.update(record.usage)
+    """The usage the events reported, unless a provider span ran under this one: that one is
+    then the call's llm span (:mod:`traceroot.model_calls`)."""
+    attributes.update(record.usage)
+    model_calls.settle(record.span, attributes)
 
 
 def _plan(

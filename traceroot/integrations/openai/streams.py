@@ -17,6 +17,7 @@ from opentelemetry.trace import Span
 from traceroot import genai, semconv
 from traceroot.guard import contained
 from traceroot.integrations.openai.endpoint import StreamAccumulator
+from traceroot.model_calls import model_calls
 
 _accumulating = contained("openai.stream.chunk")
 _recording = contained("openai.stream.end")
@@ -53,6 +54,7 @@ class StreamRecorder:
             self.accumulator.record(attributes)
             if not self.exhausted:
                 attributes[semconv.LLM_STREAM_PARTIAL] = True
+            model_calls.settle(self.span, attributes)
             self.span.set_attributes(attributes)
             if error is not None and not isinstance(error, GeneratorExit):
                 genai.record_error(self.span, error)

@@ -23,6 +23,7 @@ from traceroot.integrations.openai.embeddings import CompletionsEndpoint, Embedd
 from traceroot.integrations.openai.endpoint import Endpoint
 from traceroot.integrations.openai.responses import ResponsesEndpoint
 from traceroot.integrations.openai.streams import AsyncStream, StreamRecorder, SyncStream
+from traceroot.model_calls import model_calls
 
 ENDPOINTS: Final[dict[str, Endpoint]] = {
     "/chat/completions": ChatEndpoint(),
@@ -88,6 +89,9 @@ def _server(client: Any) -> dict[str, Any]:
 
 def _fail(call: _Call, error: BaseException) -> None:
     with _reading_response:
+        attributes: dict[str, Any] = {}
+        model_calls.settle(call.span, attributes)
+        call.span.set_attributes(attributes)
         genai.record_error(call.span, error)
     call.span.end()
 
@@ -99,11 +103,12 @@ def _succeed(call: _Call, result: Any) -> Any:
             return SyncStream(result, _recorder(call))
         if call.stream and hasattr(result, "__anext__"):
             return AsyncStream(result, _recorder(call))
+        attributes: dict[str, Any] = {}
         parsed = _parsed(result)
         if parsed is not None:
-            attributes: dict[str, Any] = {}
             call.endpoint.record_response(attributes, parsed)
-            call.span.set_attributes(attributes)
+        model_calls.settle(call.span, attributes)
+        call.span.set_attributes(attributes)
     call.span.end()
     return result
 

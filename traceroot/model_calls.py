@@ -1,0 +1,147 @@
+"""The one-llm-span-per-call protocol: exactly one usage-carrying ``llm`` span per model call,
+whoever made the spans.
+
+A model call is often seen by several layers at once: a framework's model span (a LangChain chat
+model, a LlamaIndex LLM), a provider integration's span, another instrumentation wrapping the same
+client (OpenInference, OpenTelemetry's openai-v2), a provider SDK's own telemetry. The rule:
+
+- the innermost model span of a call is the ``llm`` span and carries the usage;
+- every model span that encloses another is a plain ``span`` with no usage, but keeps its input
+  and output, so the reply is always on some span of the call.
+
+The context processor sees every span start, whichever tracer made it, and reports each model
+span here (:meth:`ModelCalls.started`). A model span that starts while another is open above it
+in its trace makes that one *enclosing*. An enclosing span of traceroot's applies the verdict to
+itself when it ends (:meth:`ModelCalls.settle`); one of another tracer's is retyped at once, while
+it is still open, and the reader of foreign spans drops its usage from the copy it exports.
+
+A framework call that returns a stream is special: its provider call starts when the caller reads
+the stream, after the framework span stopped being current. Such spans wait here, per trace and
+oldest first, for the next provider call of their trace, which nests under the oldest.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import MutableMapping
+from typing import Any, Final
+
+from opentelemetry.trace import Span
+
+from traceroot import semconv
+from traceroot.spans import SpanKind
+from traceroot.trace_state import open_traces
+
+# How far above a starting model span to look for an enclosing one, through spans that are not
+# model calls (an agent step, a retry wrapper). Bounded: a model span starts once per call, but a
+# deep agent should not pay for a walk to its root.
+_MAX_WALK: Final = 16
+
+USAGE_PREFIXES: Final = (semconv.GEN_AI_USAGE_PREFIX, semconv.OPENINFERENCE_TOKEN_COUNT_PREFIX)
+
+
+class _ModelSpan:
+    __slots__ = ("enclosing", "foreign", "span")
+
+    def __init__(self, span: Span, foreign: bool) -> None:
+        self.span = span
+        self.foreign = foreign
+        self.enclosing = False
+
+
+class ModelCalls:
+    """Open model spans by span id, and whether a model span started under each."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # started() and ended() run for every model span: one dict operation each, atomic on its
+        # own, so no lock. Streams (rare, and a list to edit) take the lock.
+        self._open: dict[int, _ModelSpan] = {}
+        self._streams: dict[int, list[Span]] = {}  # trace id -> spans that returned a stream
+
+    def started(self, span: Any, *, foreign: bool) -> None:
+        """A model span started: register it, and mark the nearest open model span above it."""
+        context = span.get_span_context()
+        enclosing = self._nearest_open_model(span)
+        self._open[context.span_id] = _ModelSpan(span, foreign)
+        if enclosing is None:
+            return
+        enclosing.enclosing = True
+        if enclosing.foreign:
+            # Another tracer's span: retype it now, while it can still be written to. Its usage,
+            # recorded when it ends, is left out of what traceroot exports.
+            enclosing.span.set_attribute(semconv.SPAN_TYPE, SpanKind.SPAN.value)
+        if self._streams:
+            with self._lock:
+                self._forget_stream(enclosing.span.get_span_context().span_id)
+
+    def _nearest_open_model(self, span: Any) -> _ModelSpan | None:
+        parent = getattr(span, "parent", None)
+        for _ in range(_MAX_WALK):
+            if parent is None:
+                return None
+            found = self._open.get(parent.span_id)
+            if found is not None:
+                return found
+            ancestor = open_traces.span(parent.trace_id, parent.span_id)
+            parent = getattr(ancestor, "parent", None)
+        return None
+
+    def ended(self, span_id: int) -> None:
+        """A span ended (the processor says so for every model span): forget it."""
+        self._open.pop(span_id, None)
+
+    def settle(self, span: Span, attributes: MutableMapping[str, Any]) -> bool:
+        """Apply the verdict to a model span of traceroot's about to end, through the attributes
+        it is about to set: if a model span ran under it, it becomes a plain span and drops its
+        usage (its input and output stay). ``True`` if it encloses another."""
+        span_id = span.get_span_context().span_id
+        if self._streams:
+            with self._lock:
+                self._forget_stream(span_id)
+        record = self._open.pop(span_id, None)
+        if record is None or not record.enclosing:
+            return False
+        attributes[semconv.SPAN_TYPE] = SpanKind.SPAN.value
+        for key in [key for key in attributes if key.startswith(USAGE_PREFIXES)]:
+            del attributes[key]
+        return True
+
+    def is_open_model(self, span_id: int) -> bool:
+        return span_id in self._open
+
+    # -- Streams returned by framework calls -------------------------------------------------------
+    def watch_stream(self, span: Span) -> None:
+        """``span`` returned a stream: its provider call will start outside it."""
+        context = span.get_span_context()
+        with self._lock:
+            if context.span_id in self._open:
+                self._streams.setdefault(context.trace_id, []).append(span)
+
+    def stream_parent(self, trace_id: int) -> Span | None:
+        """The framework span a provider call starting now in ``trace_id`` belongs under."""
+        if trace_id not in self._streams:  # unlocked read first: nearly always empty
+            return None
+        with self._lock:
+            pending = self._streams.get(trace_id)
+            return pending[0] if pending else None
+
+    def _forget_stream(self, span_id: int) -> None:
+        for trace_id, pending in list(self._streams.items()):
+            remaining = [s for s in pending if s.get_span_context().span_id != span_id]
+            if len(remaining) != len(pending):
+                if remaining:
+                    self._streams[trace_id] = remaining
+                else:
+                    del self._streams[trace_id]
+
+    def __len__(self) -> int:
+        return len(self._open)
+
+
+model_calls = ModelCalls()
+
+
+def is_usage(key: str) -> bool:
+    """Whether an attribute holds token usage, in the GenAI or the OpenInference conventions."""
+    return key.startswith(USAGE_PREFIXES)

@@ -1,0 +1,97 @@
+"""What every span gets from where it started: the one answer to "who sets ``session.id``".
+
+A span started in a context carries, later sources winning over earlier ones:
+
+1. the configuration's static attributes (environment, git);
+2. OpenInference's ``using_attributes`` values (plain keys in the OpenTelemetry context), so code
+   that mixes the two keeps its sessions;
+3. traceroot's own blocks (``using_attributes``, ``observe(session_id=...)``, a LangChain run's
+   ids), computed once per block;
+4. values set for the whole trace with ``update_current_trace`` (or a run's config).
+
+Tags from 2 and 3 join; metadata merges. traceroot's own spans get these in the attribute set they
+start with (:func:`traceroot.spans.start`); every other tracer's spans get them from the context
+processor, from this same function.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+
+from traceroot import semconv
+from traceroot.config import current as current_settings
+from traceroot.config import static_attributes
+from traceroot.context import get_attributes
+from traceroot.serialize import to_json
+from traceroot.trace_state import open_traces
+
+# OpenInference's context keys, and the attribute each stands for.
+_OPENINFERENCE_KEYS: Final = (
+    (semconv.OPENINFERENCE_SESSION_ID, semconv.SESSION_ID),
+    (semconv.OPENINFERENCE_USER_ID, semconv.USER_ID),
+    (semconv.OPENINFERENCE_TAGS, semconv.SPAN_TAGS),
+    (semconv.OPENINFERENCE_METADATA, semconv.SPAN_METADATA),
+)
+
+
+def span_attributes(
+    ctx: otel_context.Context | None = None, trace_id: int | None = None
+) -> dict[str, Any]:
+    """The attributes a span started in ``ctx`` carries from its context (``ctx`` defaults to the
+    current one). ``trace_id``: the span's trace, when the caller knows it (else read from the
+    context's span). Empty when there is nothing to stamp. The result may be shared: copy it
+    before changing it."""
+    attributes = get_attributes(ctx).span_attributes()
+    static = static_attributes()
+    if static:
+        attributes = {**static, **attributes}
+    attributes = _with_openinference(attributes, otel_context.get_current() if ctx is None else ctx)
+    if open_traces.has_overrides:
+        if trace_id is None:
+            trace_id = trace.get_current_span(ctx).get_span_context().trace_id
+        overrides = open_traces.overrides_of(trace_id)
+        if overrides:
+            attributes = {**attributes, **overrides}
+    return attributes
+
+
+def _with_openinference(ours: dict[str, Any], ctx: otel_context.Context) -> dict[str, Any]:
+    if not any(key in ctx for key, _ in _OPENINFERENCE_KEYS):  # nearly always: no such block
+        return ours
+    found: dict[str, Any] = {}
+    for key, attribute in _OPENINFERENCE_KEYS:
+        value = ctx.get(key)
+        if value is None:
+            continue
+        if attribute == semconv.SPAN_TAGS:
+            if isinstance(value, (list, tuple)):
+                found[attribute] = [str(tag) for tag in value]
+        elif isinstance(value, str):
+            found[attribute] = value
+    if not found:
+        return ours
+    merged = {**found, **ours}
+    if semconv.SPAN_TAGS in found and semconv.SPAN_TAGS in ours:
+        merged[semconv.SPAN_TAGS] = list(
+            dict.fromkeys([*found[semconv.SPAN_TAGS], *ours[semconv.SPAN_TAGS]])
+        )
+    if semconv.SPAN_METADATA in found and semconv.SPAN_METADATA in ours:
+        merged[semconv.SPAN_METADATA] = _merge_json_objects(
+            found[semconv.SPAN_METADATA], ours[semconv.SPAN_METADATA]
+        )
+    return merged
+
+
+def _merge_json_objects(under: str, over: str) -> str:
+    """Two JSON objects' keys in one (``over`` wins); ``over`` alone if either is not one."""
+    try:
+        first, second = json.loads(under), json.loads(over)
+    except ValueError:
+        return over
+    if not isinstance(first, dict) or not isinstance(second, dict):
+        return over
+    return to_json({**first, **second}, budget=current_settings().max_attribute_bytes)
