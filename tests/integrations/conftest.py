@@ -6,6 +6,7 @@ from http.server import ThreadingHTTPServer
 import pytest
 
 from ..conftest import Spans
+from .anthropic_server import AnthropicServer, start_anthropic_server
 from .openai_server import OpenAIServer, start_openai_server
 
 API_KEY = "sk-test-SECRET-key-0123456789"
@@ -21,6 +22,22 @@ def _openai_server() -> Iterator[tuple[OpenAIServer, ThreadingHTTPServer]]:
 @pytest.fixture
 def openai_server(_openai_server: tuple[OpenAIServer, ThreadingHTTPServer]) -> OpenAIServer:
     found, _ = _openai_server
+    found.requests.clear()
+    return found
+
+
+@pytest.fixture(scope="session")
+def _anthropic_server() -> Iterator[tuple[AnthropicServer, ThreadingHTTPServer]]:
+    found, server = start_anthropic_server()
+    yield found, server
+    server.shutdown()
+
+
+@pytest.fixture
+def anthropic_server(
+    _anthropic_server: tuple[AnthropicServer, ThreadingHTTPServer],
+) -> AnthropicServer:
+    found, _ = _anthropic_server
     found.requests.clear()
     return found
 
