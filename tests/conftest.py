@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import traceroot
 from traceroot import config, semconv
+from traceroot.foreign import ReadingExporter
 
 from .otlp_receiver import Receiver, start_receiver
 
@@ -78,7 +79,8 @@ def trace_id(span: ReadableSpan) -> int:
 @pytest.fixture(scope="session")
 def _traceroot_on_test_provider() -> None:
     provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(_exporter))
+    # As traceroot's own exporters see them: other tracers' GenAI spans read like ours.
+    provider.add_span_processor(SimpleSpanProcessor(ReadingExporter(_exporter)))
     trace.set_tracer_provider(provider)
     traceroot.instrument(exporter="none", integrations=[])
 

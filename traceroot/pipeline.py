@@ -150,6 +150,7 @@ def _build(settings: Settings) -> Pipeline:
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
     from traceroot.batching import BoundedBatchProcessor
+    from traceroot.foreign import ReadingExporter
     from traceroot.processor import ContextProcessor
 
     provider, owns = _provider(TracerProvider, settings.sample_rate)
@@ -157,6 +158,7 @@ def _build(settings: Settings) -> Pipeline:
     exporter, destination = _exporter(name, settings)
     export_processor: SpanProcessor | None = None
     if exporter is not None:
+        exporter = ReadingExporter(exporter)  # other tracers' GenAI spans, read like ours
         if name == "console":
             export_processor = SimpleSpanProcessor(exporter)
         else:

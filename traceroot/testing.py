@@ -104,13 +104,15 @@ def _install() -> InMemorySpanExporter:
 
         import traceroot
         from traceroot import pipeline
+        from traceroot.foreign import ReadingExporter
 
         provider = trace.get_tracer_provider()
         if not isinstance(provider, TracerProvider):
             provider = TracerProvider()
             trace.set_tracer_provider(provider)
         exporter = InMemorySpanExporter()
-        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        # Other tracers' GenAI spans read as traceroot exports them.
+        provider.add_span_processor(SimpleSpanProcessor(ReadingExporter(exporter)))
         if pipeline.active() is None:
             # Trace the code under test without writing a store or sending anything.
             traceroot.instrument(exporter="none")

@@ -47,6 +47,10 @@ class PatchTarget(NamedTuple):
     With ``replaces``, the factory returns a function that takes the original and returns its
     replacement, called directly: for a plain function on a hot path (run for every step of a
     chain), where the wrapper convention's extra call and argument packing show.
+
+    With ``overrides``, a method patched on a class is also wrapped where a subclass defines its
+    own (another instrumentation may have patched the subclass before traceroot came, and its
+    patch calls the original, not traceroot's).
     """
 
     module: str
@@ -54,6 +58,7 @@ class PatchTarget(NamedTuple):
     factory: WrapperFactory | ReplacerFactory | str
     optional: bool = False
     replaces: bool = False
+    overrides: bool = False
 
     def resolve_factory(self) -> Callable[[BaseIntegration], Any]:
         if not isinstance(self.factory, str):
@@ -85,6 +90,7 @@ class BaseIntegration:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._applied: list[_Applied] = []
+        self._watched: list[tuple[type, str]] = []  # (class, method) patched with ``overrides``
         self._waiting: list[Callable[[types.ModuleType], None]] = []
         self._instrumented = False
         self.errors: list[str] = []
@@ -147,11 +153,45 @@ class BaseIntegration:
             owner, attribute, made(original) if target.replaces else _wrap(owner, original, made)
         )
         self._applied.append(_Applied(owner, attribute, original, owned))
+        if target.overrides and isinstance(owner, type):
+            self._watched.append((owner, attribute))
+            for subclass in _subclasses(owner):
+                own = vars(subclass).get(attribute)
+                if own is not None and not self._reaches_ours(own):
+                    setattr(subclass, attribute, _wrap(subclass, own, made))
+                    self._applied.append(_Applied(subclass, attribute, own, True))
+
+    def _reaches_ours(self, function: Any) -> bool:
+        """Whether calling ``function`` runs one of traceroot's wrappers (it is one, or wraps
+        one: instrumentations mark what they wrap with ``__wrapped__``)."""
+        ours = {
+            id(vars(a.owner)[a.attribute]) for a in self._applied if a.attribute in vars(a.owner)
+        }
+        for _ in range(32):  # a chain of wrappers; bounded against a cycle
+            if function is None:
+                return False
+            if id(function) in ours:
+                return True
+            function = getattr(function, "__wrapped__", None)
+        return False
+
+    def bypassed(self) -> list[str]:
+        """Methods where a subclass's own version (another instrumentation's patch, added after
+        traceroot's) does not run traceroot's wrapper: calls through them make no span."""
+        with self._lock:
+            found = []
+            for owner, attribute in self._watched:
+                for subclass in _subclasses(owner):
+                    own = vars(subclass).get(attribute)
+                    if own is not None and not self._reaches_ours(own):
+                        found.append(f"{subclass.__module__}.{subclass.__qualname__}.{attribute}")
+            return found
 
     def _undo(self) -> None:
         for waiting in self._waiting:
             imports.cancel(waiting)
         self._waiting.clear()
+        self._watched.clear()
         self._restore_all()
 
     def _restore_all(self) -> None:
@@ -176,6 +216,18 @@ def _resolve(module: types.ModuleType, path: str) -> tuple[Any, str, Any]:
             if attribute in vars(klass):
                 return owner, attribute, vars(klass)[attribute]
     return owner, attribute, getattr(owner, attribute)
+
+
+def _subclasses(cls: type) -> list[type]:
+    """Every subclass of ``cls``, at any depth, each once."""
+    found: dict[type, None] = {}
+    pending: list[type] = list(cls.__subclasses__())
+    while pending:
+        subclass = pending.pop()
+        if subclass not in found:
+            found[subclass] = None
+            pending.extend(subclass.__subclasses__())
+    return list(found)
 
 
 def _wrap(owner: Any, original: Any, wrapper: Wrapper) -> Any:

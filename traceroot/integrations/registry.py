@@ -33,6 +33,7 @@ class State(str, enum.Enum):
     NOT_REQUESTED = "not requested"
     UNSUPPORTED = "unsupported version"
     FAILED = "failed"
+    BYPASSED = "bypassed"
     MISSING = "no plugin installed"
 
     def __str__(self) -> str:
@@ -179,6 +180,14 @@ def _status(entry: _Entry) -> IntegrationStatus:
     errors = getattr(plugin, "errors", None)
     if state is State.ACTIVE and errors:
         state, detail = State.FAILED, "; ".join(errors)
+    check = getattr(plugin, "bypassed", None)  # third-party plugins need not have it
+    bypassed = check() if state is State.ACTIVE and callable(check) else []
+    if bypassed:
+        state = State.BYPASSED
+        detail = (
+            f"calls through {', '.join(bypassed)} make no span: another instrumentation "
+            "replaced them after traceroot; instrument it before traceroot, or not at all"
+        )
     distribution = getattr(plugin, "distribution", None)
     return IntegrationStatus(
         name=entry.name,

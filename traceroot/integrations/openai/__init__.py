@@ -20,6 +20,18 @@ class OpenAIIntegration(BaseIntegration):
     distribution = "openai"
     supported = ">=1.0,<4"
     targets = (
-        PatchTarget("openai._base_client", "SyncAPIClient.request", f"{_WRAPPERS}:sync_request"),
-        PatchTarget("openai._base_client", "AsyncAPIClient.request", f"{_WRAPPERS}:async_request"),
+        # ``overrides``: OpenInference patches ``request`` on the client classes themselves; where
+        # it came first, its patch is wrapped too, so every call still makes traceroot's span.
+        PatchTarget(
+            "openai._base_client",
+            "SyncAPIClient.request",
+            f"{_WRAPPERS}:sync_request",
+            overrides=True,
+        ),
+        PatchTarget(
+            "openai._base_client",
+            "AsyncAPIClient.request",
+            f"{_WRAPPERS}:async_request",
+            overrides=True,
+        ),
     )
