@@ -9,7 +9,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-from traceroot.store import StoredSpan
+from traceroot.records import StoredSpan
 
 _BATCH: Final = 500
 _STATUS: Final = {"ERROR": StatusCode.ERROR, "OK": StatusCode.OK}

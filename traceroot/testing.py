@@ -76,7 +76,7 @@ class RecordedSpans:
     def tree(self, *, verbose: bool = False) -> str:
         """Each recorded trace as an indented tree, as ``traceroot show`` prints it."""
         from traceroot import render
-        from traceroot.store import stored
+        from traceroot.records import stored
 
         by_trace: dict[int, list[ReadableSpan]] = {}
         for span in self.all():
