@@ -65,7 +65,7 @@ def stored(span: ReadableSpan) -> StoredSpan:
         status_message=span.status.description,
         session_id=_text(attributes.get(semconv.SESSION_ID)),
         user_id=_text(attributes.get(semconv.USER_ID)),
-        service_name=_text(span.resource.attributes.get("service.name")),
+        service_name=_text(span.resource.attributes.get(semconv.SERVICE_NAME)),
         model=_text(
             attributes.get(semconv.GEN_AI_RESPONSE_MODEL)
             or attributes.get(semconv.GEN_AI_REQUEST_MODEL)

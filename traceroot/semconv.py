@@ -87,6 +87,8 @@ ERROR_TYPE: Final = "error.type"
 SERVER_ADDRESS: Final = "server.address"
 SERVER_PORT: Final = "server.port"
 HTTP_RESPONSE_STATUS_CODE: Final = "http.response.status_code"
+# A resource attribute, not a span's: read into each stored record, written back on replay.
+SERVICE_NAME: Final = "service.name"
 
 # Markers of model-call spans made by other instrumentations (older GenAI, OpenInference).
 GEN_AI_SYSTEM: Final = "gen_ai.system"
