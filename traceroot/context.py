@@ -19,9 +19,10 @@ from opentelemetry import context as otel_context
 
 from traceroot import semconv
 from traceroot.config import current as current_settings
-from traceroot.config import static_attributes, warn_once
+from traceroot.config import static_attributes
 from traceroot.generators import ResumeHooks, async_generator_function, generator_function
 from traceroot.guard import contained
+from traceroot.logs import warn_once
 from traceroot.serialize import exportable, to_json
 
 logger = logging.getLogger("traceroot")

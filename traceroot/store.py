@@ -8,7 +8,6 @@ owner only: spans hold prompts and outputs.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import threading
 import time
@@ -19,12 +18,11 @@ from typing import TYPE_CHECKING, Any, Final
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from traceroot.logs import logger
 from traceroot.records import StoredSpan, stored
 
 if TYPE_CHECKING:
     import sqlite3
-
-logger = logging.getLogger("traceroot")
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS spans (
