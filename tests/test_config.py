@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from traceroot import config
+from traceroot import config, logs
 
 
 def test_defaults_from_an_empty_environment() -> None:
@@ -65,9 +65,14 @@ def test_otlp_endpoint_chosen_when_no_key() -> None:
     ],
 )
 def test_bad_values_warn_once_naming_variable_and_accepted_values(
-    variable: str, value: str, field: str, default: object, caplog: pytest.LogCaptureFixture
+    variable: str,
+    value: str,
+    field: str,
+    default: object,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    config._warned.clear()
+    monkeypatch.setattr(logs, "_seen", set())
     with caplog.at_level(logging.WARNING, logger="traceroot"):
         first = config.load(env={variable: value})
         second = config.load(env={variable: value})

@@ -9,7 +9,6 @@ up export and patches each installed integration only when the app imports its f
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,7 @@ from traceroot import pipeline as _pipeline
 from traceroot._version import __version__
 from traceroot.context import using_attributes, using_session, using_user
 from traceroot.integrations.names import Integration
+from traceroot.logs import logger
 from traceroot.observe import (
     get_current_span_id,
     get_current_trace_id,
@@ -53,8 +53,6 @@ __all__ = [
     "using_session",
     "using_user",
 ]
-
-logger = logging.getLogger("traceroot")
 
 
 def instrument(

@@ -7,14 +7,13 @@ it, and warns once.
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-logger = logging.getLogger("traceroot")
+from traceroot.logs import logger
 
 
 class BoundedBatchProcessor(BatchSpanProcessor):

@@ -6,16 +6,13 @@ it accepts, and the default is used; nothing here raises.
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Final, NamedTuple, TypeVar
 
 from traceroot import semconv
+from traceroot.logs import logger, warn_once
 from traceroot.serialize import DEFAULT_BUDGET, MIN_BUDGET
-
-logger = logging.getLogger("traceroot")
 
 # -- Environment variable names ------------------------------------------------------------------
 ENABLED: Final = "TRACEROOT_ENABLED"
@@ -104,19 +101,6 @@ class Settings(NamedTuple):
         if self.api_key:
             shown["api_key"] = "***" + self.api_key[-4:] if len(self.api_key) > 8 else "***"
         return shown
-
-
-_warned: set[str] = set()
-_warned_lock = threading.Lock()
-
-
-def warn_once(key: str, message: str, *args: object) -> None:
-    """Log ``message`` the first time ``key`` is seen in this process, and never again."""
-    with _warned_lock:
-        if key in _warned:
-            return
-        _warned.add(key)
-    logger.warning(message, *args)
 
 
 def _bad_value(name: str, raw: str, accepted: str, default: object) -> None:

@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from traceroot import render
-from traceroot.store import stored
+from traceroot.records import stored
 
 _MAX_PENDING_TRACES: Final = 1_000
 

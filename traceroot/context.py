@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import logging
 import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeVar, cast
@@ -19,12 +18,10 @@ from opentelemetry import context as otel_context
 
 from traceroot import semconv
 from traceroot.config import current as current_settings
-from traceroot.config import warn_once
 from traceroot.generators import ResumeHooks, async_generator_function, generator_function
 from traceroot.guard import contained
+from traceroot.logs import warn_once
 from traceroot.serialize import exportable, to_json
-
-logger = logging.getLogger("traceroot")
 
 MAX_ID_LENGTH: Final = 1_000
 _KEY: Final = otel_context.create_key("traceroot.attributes")

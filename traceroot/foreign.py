@@ -19,7 +19,6 @@ traceroot's own spans pass through untouched, at the cost of one comparison.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -32,7 +31,6 @@ from traceroot.guard import contained
 from traceroot.model_calls import is_usage
 from traceroot.spans import TRACER_NAME, SpanKind
 
-logger = logging.getLogger("traceroot")
 _reading = contained("foreign.read")
 
 _LLM: Final = SpanKind.LLM.value

@@ -9,22 +9,17 @@ cannot hide behind the guard.
 from __future__ import annotations
 
 import functools
-import logging
 import os
-import threading
 from collections.abc import Callable
 from types import TracebackType
 from typing import Final, ParamSpec, TypeVar
 
-logger = logging.getLogger("traceroot")
+from traceroot.logs import first_time, logger
 
 STRICT_ENV: Final = "TRACEROOT_STRICT"
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
-
-_reported: set[str] = set()
-_reported_lock = threading.Lock()
 
 
 def strict() -> bool:
@@ -34,10 +29,7 @@ def strict() -> bool:
 
 def report(site: str, error: BaseException) -> None:
     """Log an internal error, once per site, with its traceback."""
-    with _reported_lock:
-        first = site not in _reported
-        _reported.add(site)
-    if first:
+    if first_time(f"internal-error:{site}"):
         logger.warning(
             "traceroot: internal error in %s (%s: %s); your code is unaffected and keeps running",
             site,

@@ -9,7 +9,6 @@ imported only when spans go over OTLP.
 from __future__ import annotations
 
 import atexit
-import logging
 import os
 import threading
 from collections.abc import Callable
@@ -18,13 +17,12 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import trace
 
 from traceroot import spans
-from traceroot.config import Settings, activate, warn_once
+from traceroot.config import Settings, activate
+from traceroot.logs import logger, warn_once
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
-
-logger = logging.getLogger("traceroot")
 
 
 class Pipeline:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from traceroot import semconv
-from traceroot.store import StoredSpan
+from traceroot.records import StoredSpan
 
 _COLOURS: Final = {"agent": "35", "tool": "33", "llm": "36", "span": "37", "ERROR": "31"}
 

@@ -9,7 +9,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-from traceroot.store import StoredSpan
+from traceroot import semconv
+from traceroot.records import StoredSpan
 
 _BATCH: Final = 500
 _STATUS: Final = {"ERROR": StatusCode.ERROR, "OK": StatusCode.OK}
@@ -40,7 +41,7 @@ def readable(span: StoredSpan) -> ReadableSpan:
     """A stored span as the OpenTelemetry SDK's exporters take it."""
     context = _context(span.trace_id, span.span_id)
     parent = _context(span.trace_id, span.parent_id) if span.parent_id else None
-    resource = Resource({"service.name": span.service_name or "unknown_service"})
+    resource = Resource({semconv.SERVICE_NAME: span.service_name or "unknown_service"})
     return ReadableSpan(
         name=span.name,
         context=context,

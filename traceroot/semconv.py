@@ -92,6 +92,8 @@ ERROR_TYPE: Final = "error.type"
 SERVER_ADDRESS: Final = "server.address"
 SERVER_PORT: Final = "server.port"
 HTTP_RESPONSE_STATUS_CODE: Final = "http.response.status_code"
+# A resource attribute, not a span's: read into each stored record, written back on replay.
+SERVICE_NAME: Final = "service.name"
 
 # -- Other instrumentations' names, read by the reader of foreign spans (traceroot.foreign) -----
 # Older GenAI conventions (OpenLLMetry, earlier contrib versions) and provider spellings.

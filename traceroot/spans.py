@@ -15,9 +15,10 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode, Tracer
 
 from traceroot import secrets, semconv, stamping
-from traceroot.config import Settings, warn_once
+from traceroot.config import Settings
 from traceroot.config import current as current_settings
 from traceroot.guard import contained
+from traceroot.logs import warn_once
 from traceroot.serialize import exportable, to_json_checked
 
 TRACER_NAME: Final = "traceroot"

@@ -8,24 +8,21 @@ owner only: spans hold prompts and outputs.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import threading
 import time
 import weakref
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-from opentelemetry.trace import StatusCode
 
-from traceroot import semconv
+from traceroot.logs import logger
+from traceroot.records import StoredSpan, stored
 
 if TYPE_CHECKING:
     import sqlite3
-
-logger = logging.getLogger("traceroot")
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS spans (
@@ -52,7 +49,7 @@ CREATE INDEX IF NOT EXISTS spans_by_session ON spans (session_id, start_ns);
 CREATE INDEX IF NOT EXISTS spans_by_user ON spans (user_id, start_ns);
 CREATE INDEX IF NOT EXISTS spans_by_start ON spans (start_ns);
 """
-_COLUMNS: Final = (
+_COLUMNS: Final = (  # in the order of StoredSpan's fields
     "trace_id, span_id, parent_id, name, kind, start_ns, end_ns, status, status_message, "
     "session_id, user_id, service_name, model, input_tokens, output_tokens, attributes, events"
 )
@@ -60,32 +57,6 @@ _INSERT: Final = f"INSERT OR REPLACE INTO spans ({_COLUMNS}) VALUES ({', '.join(
 _BUSY_TIMEOUT_MS: Final = 10_000
 _WRITE_ATTEMPTS: Final = 5
 _READ_TIMEOUT_S: Final = 2.0  # a reader waiting on a writer's lock gives up, and says so, soon
-
-
-class StoredSpan(NamedTuple):
-    """One span as the store holds it."""
-
-    trace_id: str
-    span_id: str
-    parent_id: str | None
-    name: str
-    kind: str
-    start_ns: int
-    end_ns: int
-    status: str
-    status_message: str | None
-    session_id: str | None
-    user_id: str | None
-    service_name: str | None
-    model: str | None
-    input_tokens: int | None
-    output_tokens: int | None
-    attributes: dict[str, Any]
-    events: list[dict[str, Any]]
-
-    @property
-    def duration_ms(self) -> float:
-        return (self.end_ns - self.start_ns) / 1e6
 
 
 _inherited: list[Any] = []  # connections inherited across a fork: left alone on purpose
@@ -279,72 +250,21 @@ def _create_private_file(path: str) -> None:
 
 
 def _stored(row: sqlite3.Row) -> StoredSpan:
+    """A row read back as a record."""
     values = dict(row)
     values["attributes"] = json.loads(values["attributes"])
     values["events"] = json.loads(values["events"])
     return StoredSpan(**values)
 
 
-def stored(span: ReadableSpan) -> StoredSpan:
-    """A finished span as the store holds it."""
-    context = span.get_span_context()
-    assert context is not None
-    attributes = {
-        key: list(v) if isinstance(v, tuple) else v for key, v in (span.attributes or {}).items()
-    }
-    parent = span.parent
-    status = span.status.status_code
-    return StoredSpan(
-        trace_id=format(context.trace_id, "032x"),
-        span_id=format(context.span_id, "016x"),
-        parent_id=format(parent.span_id, "016x") if parent is not None else None,
-        name=span.name,
-        kind=str(attributes.get(semconv.SPAN_TYPE) or span.kind.name.lower()),
-        start_ns=span.start_time or 0,
-        end_ns=span.end_time or span.start_time or 0,
-        status="ERROR"
-        if status is StatusCode.ERROR
-        else "OK"
-        if status is StatusCode.OK
-        else "UNSET",
-        status_message=span.status.description,
-        session_id=_text(attributes.get(semconv.SESSION_ID)),
-        user_id=_text(attributes.get(semconv.USER_ID)),
-        service_name=_text(span.resource.attributes.get("service.name")),
-        model=_text(
-            attributes.get(semconv.GEN_AI_RESPONSE_MODEL)
-            or attributes.get(semconv.GEN_AI_REQUEST_MODEL)
-        ),
-        input_tokens=_int(attributes.get(semconv.GEN_AI_USAGE_INPUT_TOKENS)),
-        output_tokens=_int(attributes.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS)),
-        attributes=attributes,
-        events=[
-            {
-                "name": event.name,
-                "timestamp": event.timestamp,
-                "attributes": dict(event.attributes or {}),
-            }
-            for event in span.events
-        ],
-    )
-
-
 def span_row(span: ReadableSpan) -> tuple[Any, ...]:
-    """The row for one finished span."""
+    """The row for one finished span: its record, attributes and events as JSON."""
     row = stored(span)
     return (
         *row[:15],
         json.dumps(row.attributes, default=list),
         json.dumps(row.events, default=list),
     )
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class LocalStoreExporter(SpanExporter):

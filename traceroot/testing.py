@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from traceroot import semconv
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -45,7 +47,7 @@ class RecordedSpans:
             span
             for span in self.all()
             if (name is None or span.name == name)
-            and (kind is None or (span.attributes or {}).get("traceroot.span.type") == kind)
+            and (kind is None or (span.attributes or {}).get(semconv.SPAN_TYPE) == kind)
         ]
 
     def one(self, *, name: str | None = None, kind: str | None = None) -> ReadableSpan:
@@ -76,7 +78,7 @@ class RecordedSpans:
     def tree(self, *, verbose: bool = False) -> str:
         """Each recorded trace as an indented tree, as ``traceroot show`` prints it."""
         from traceroot import render
-        from traceroot.store import stored
+        from traceroot.records import stored
 
         by_trace: dict[int, list[ReadableSpan]] = {}
         for span in self.all():

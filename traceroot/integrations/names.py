@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
-from traceroot.config import warn_once
+from traceroot.logs import warn_once
 
 
 class Integration(str, enum.Enum):

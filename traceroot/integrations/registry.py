@@ -9,7 +9,6 @@ thread imports it, or at once if the app imported it already.
 from __future__ import annotations
 
 import enum
-import logging
 import threading
 from collections.abc import Iterable
 from importlib import metadata
@@ -20,8 +19,7 @@ from traceroot.guard import report
 from traceroot.integrations import imports
 from traceroot.integrations.names import normalize_name, requested_names
 from traceroot.integrations.versions import installed_version, satisfies
-
-logger = logging.getLogger("traceroot")
+from traceroot.logs import logger, warn_once
 
 GROUP: Final = "traceroot.integrations"
 
@@ -93,7 +91,7 @@ def instrument(names: Iterable[object] | None = None) -> None:
                 entry.state, entry.detail = State.DISABLED, f"{disabled[name]} turned it off"
             elif entry.entry_point is None:
                 entry.state, entry.detail = State.MISSING, "no installed package provides it"
-                config.warn_once(
+                warn_once(
                     f"integration:missing:{name}",
                     "traceroot: integration %r is not provided by any installed package; skipped",
                     name,
