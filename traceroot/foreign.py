@@ -61,6 +61,27 @@ _OPENINFERENCE_OPERATIONS: Final = {
 }
 
 
+# Instrumentations of a framework traceroot also traces, and traceroot's integration for it. While
+# that integration is on, their model spans repeat traceroot's one for one, and a provider call
+# does not nest under them (OpenInference's LangChain spans are never current): typed ``llm``
+# they would count every call twice, so they are plain spans, keeping their messages.
+_FRAMEWORK_SCOPES: Final = {
+    "openinference.instrumentation.langchain": "langchain",
+    "openinference.instrumentation.llama_index": "llama_index",
+    "opentelemetry.instrumentation.langchain": "langchain",
+    "opentelemetry.instrumentation.llamaindex": "llama_index",
+}
+_covered: set[str] = set()
+
+
+def covering(integration: str, on: bool) -> None:
+    """traceroot's integration of a framework was switched on (or off)."""
+    if on:
+        _covered.add(integration)
+    else:
+        _covered.discard(integration)
+
+
 def kind_at_start(attributes: Mapping[str, Any]) -> str | None:
     """The traceroot type of another tracer's span from the attributes it starts with, or
     ``None`` for a span that is not GenAI at all (an HTTP request, a database query)."""
@@ -88,6 +109,8 @@ def read(span: ReadableSpan) -> ReadableSpan:
     kind = original.get(semconv.SPAN_TYPE) or kind_at_start(original)
     if kind is None:
         return span
+    if kind == _LLM and _FRAMEWORK_SCOPES.get(scope.name if scope else "") in _covered:
+        kind = _SPAN
     attributes = dict(original)
     attributes[semconv.SPAN_TYPE] = kind
     with _reading:

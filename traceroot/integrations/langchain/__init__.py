@@ -13,6 +13,7 @@ Two hooks, no user callbacks to pass:
 
 from __future__ import annotations
 
+from traceroot import foreign
 from traceroot.integrations.base import BaseIntegration, PatchTarget
 
 _HOOKS = "traceroot.integrations.langchain.hooks"
@@ -45,6 +46,7 @@ class LangChainIntegration(BaseIntegration):
         from traceroot.integrations.langchain import hooks
 
         hooks.add_handler_to_every_run()
+        foreign.covering(self.name, True)
 
     def uninstrument(self) -> None:
         super().uninstrument()
@@ -53,3 +55,4 @@ class LangChainIntegration(BaseIntegration):
         hooks = sys.modules.get(_HOOKS)
         if hooks is not None:
             hooks.remove_handler()
+        foreign.covering(self.name, False)

@@ -9,6 +9,7 @@ land on it.
 
 from __future__ import annotations
 
+from traceroot import foreign
 from traceroot.integrations.base import BaseIntegration
 
 
@@ -22,6 +23,7 @@ class LlamaIndexIntegration(BaseIntegration):
         from traceroot.integrations.llama_index import handlers
 
         handlers.attach()
+        foreign.covering(self.name, True)
         self._instrumented = True
 
     def uninstrument(self) -> None:
@@ -30,4 +32,5 @@ class LlamaIndexIntegration(BaseIntegration):
         handlers = sys.modules.get("traceroot.integrations.llama_index.handlers")
         if handlers is not None:
             handlers.detach()
+        foreign.covering(self.name, False)
         self._instrumented = False
