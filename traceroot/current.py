@@ -14,7 +14,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import Span
 
-from traceroot import semconv, spans
+from traceroot import genai, semconv, spans
 from traceroot.config import current as current_settings
 from traceroot.context import normalize_id, normalize_metadata, normalize_tags
 from traceroot.guard import contained
@@ -65,40 +65,16 @@ def update_current_span(
                 **normalize_metadata(metadata),
             }
             spans.set_json(span, semconv.SPAN_METADATA, merged, content=False)
+        # Recorded by genai, as every integration records them: one rule for what is kept.
+        attributes: dict[str, Any] = {}
         if model is not None:
-            span.set_attribute(semconv.GEN_AI_REQUEST_MODEL, str(model))
+            attributes[semconv.GEN_AI_REQUEST_MODEL] = str(model)
         if model_parameters is not None:
-            _set_model_parameters(span, model_parameters)
+            genai.set_model_parameters(attributes, model_parameters, as_json="always")
         if usage is not None:
-            _set_usage(span, usage)
-
-
-def _set_model_parameters(span: Span, parameters: Mapping[str, Any]) -> None:
-    for key, value in parameters.items():
-        attribute = semconv.MODEL_PARAMETER_ATTRIBUTES.get(key)
-        if attribute is None or value is None:
-            continue
-        if attribute == semconv.GEN_AI_REQUEST_STOP_SEQUENCES:
-            span.set_attribute(
-                attribute, [value] if isinstance(value, str) else [str(v) for v in value]
-            )
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            span.set_attribute(attribute, value)
-    spans.set_json(span, semconv.LLM_MODEL_PARAMETERS, dict(parameters), content=False)
-
-
-def _set_usage(span: Span, usage: Any) -> None:
-    if not isinstance(usage, Mapping):
-        dump = getattr(usage, "model_dump", None)
-        usage = dump() if callable(dump) else vars(usage)
-    for key, value in usage.items():
-        attribute = semconv.USAGE_ATTRIBUTES.get(key)
-        if (
-            attribute is not None
-            and isinstance(value, (int, float))
-            and not isinstance(value, bool)
-        ):
-            span.set_attribute(attribute, int(value))
+            genai.set_usage(attributes, usage)
+        if attributes:
+            spans.set_attributes(span, attributes)
 
 
 def _read_json_object(span: Span, key: str) -> dict[str, Any]:
