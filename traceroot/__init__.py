@@ -16,16 +16,15 @@ from traceroot import config as _config
 from traceroot import pipeline as _pipeline
 from traceroot._version import __version__
 from traceroot.context import using_attributes, using_session, using_user
-from traceroot.integrations.names import Integration
-from traceroot.logs import logger
-from traceroot.observe import (
+from traceroot.current import (
     get_current_span_id,
     get_current_trace_id,
-    observe,
-    start_span,
     update_current_span,
     update_current_trace,
 )
+from traceroot.integrations.names import Integration
+from traceroot.logs import logger
+from traceroot.observe import observe, start_span
 from traceroot.spans import ObservedSpan, SpanKind
 
 if TYPE_CHECKING:

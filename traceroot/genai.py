@@ -13,8 +13,9 @@ is most of what keeps an instrumented call cheap.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -74,8 +75,54 @@ def set_json(attributes: Attributes, key: str, value: Any) -> None:
     spans.json_into(attributes, key, value, content=False)
 
 
+_PARAMETER_ATTRIBUTES: Final = semconv.MODEL_PARAMETER_ATTRIBUTES
+_STOP_SEQUENCES: Final = semconv.GEN_AI_REQUEST_STOP_SEQUENCES
+_USAGE_ATTRIBUTES: Final = semconv.USAGE_ATTRIBUTES
+
+ParametersJson = Literal["always", "unmapped", "never"]
+
+
+def set_model_parameters(
+    attributes: Attributes,
+    parameters: Mapping[str, object],
+    *,
+    as_json: ParametersJson = "never",
+) -> None:
+    """Request parameters named as in ``semconv.MODEL_PARAMETER_ATTRIBUTES`` as
+    ``gen_ai.request.*``: numbers as they are, stop sequences as a list of strings; ``None`` and
+    booleans are left out.
+
+    ``as_json`` also records every parameter as JSON under ``traceroot.llm.model_parameters``:
+    ``"always"``, ``"unmapped"`` (only when some parameter has no attribute of its own, so the JSON
+    adds something) or ``"never"``::
+
+        set_model_parameters(attributes, {"temperature": 0.2, "stop": "END"})
+        set_model_parameters(attributes, body_parameters, as_json="unmapped")
+    """
+    unmapped = False
+    for key, value in parameters.items():
+        if value is None:
+            continue
+        attribute = _PARAMETER_ATTRIBUTES.get(key)
+        if attribute is None:
+            unmapped = True
+        elif isinstance(value, bool):
+            continue
+        elif attribute == _STOP_SEQUENCES:
+            if isinstance(value, str):
+                attributes[attribute] = [value]
+            elif isinstance(value, (list, tuple)) and value:
+                attributes[attribute] = [str(item) for item in value]
+        elif isinstance(value, (int, float)):
+            attributes[attribute] = value
+    if as_json == "always" or (unmapped and as_json == "unmapped"):
+        set_json(attributes, semconv.LLM_MODEL_PARAMETERS, parameters)
+
+
 def set_usage(
     attributes: Attributes,
+    usage: object = None,
+    /,
     *,
     input_tokens: object = None,
     output_tokens: object = None,
@@ -83,16 +130,44 @@ def set_usage(
     cache_creation_tokens: object = None,
     reasoning_tokens: object = None,
 ) -> None:
-    """Token counts of this call; counts that are absent or not integers are left out."""
-    for key, value in (
+    """Token counts of this call as ``gen_ai.usage.*``.
+
+    ``usage`` is a mapping keyed as in ``semconv.USAGE_ATTRIBUTES`` (``input_tokens`` or
+    ``prompt_tokens``, ``cached_tokens``, ...), or an object with ``model_dump()`` or such
+    attributes; counts given by name win over it. A count is an integer, or a float (truncated);
+    absent counts, booleans and anything else are left out::
+
+        set_usage(attributes, input_tokens=12, output_tokens=40)
+        set_usage(attributes, {"prompt_tokens": 12, "completion_tokens": 40})
+    """
+    counts: Iterable[tuple[str, object]] = (
         (semconv.GEN_AI_USAGE_INPUT_TOKENS, input_tokens),
         (semconv.GEN_AI_USAGE_OUTPUT_TOKENS, output_tokens),
         (semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, cache_read_tokens),
         (semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, cache_creation_tokens),
         (semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, reasoning_tokens),
-    ):
-        if isinstance(value, int) and not isinstance(value, bool):
-            attributes[key] = value
+    )
+    if usage is not None:
+        counts = [*_usage_counts(usage), *counts]
+    for key, value in counts:
+        if value is None:
+            continue
+        if isinstance(value, int):
+            if not isinstance(value, bool):
+                attributes[key] = value
+        elif isinstance(value, float) and math.isfinite(value):
+            attributes[key] = int(value)
+
+
+def _usage_counts(usage: object) -> list[tuple[str, object]]:
+    if not isinstance(usage, Mapping):
+        dump = getattr(usage, "model_dump", None)
+        usage = dump() if callable(dump) else vars(usage)
+    return [
+        (attribute, value)
+        for key, value in usage.items()
+        if (attribute := _USAGE_ATTRIBUTES.get(key)) is not None
+    ]
 
 
 def set_if(attributes: Attributes, key: str, value: object) -> None:

@@ -1,4 +1,4 @@
-"""``@observe``, ``start_span`` and the ``update_current_*`` functions.
+"""``@observe`` and ``start_span``: a span around a function call or a block of code.
 
 The decorated function's span is current while any of its code runs, including every step of a
 generator or async generator, so spans made inside nest under it. An exception marks the span
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Final, TypeVar, overload
@@ -29,9 +28,8 @@ from traceroot.context import (
 )
 from traceroot.generators import ResumeHooks, async_generator_function, generator_function
 from traceroot.guard import contained
-from traceroot.serialize import exportable, to_json
+from traceroot.model_calls import model_calls
 from traceroot.spans import ObservedSpan, SpanKind
-from traceroot.trace_state import open_traces
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -41,7 +39,6 @@ _NOT_CAPTURED: Final = object()
 _starting = contained("observe.start")
 _capturing = contained("observe.capture_input")
 _ending = contained("observe.end")
-_updating = contained("observe.update")
 
 
 class _Observation:
@@ -121,6 +118,10 @@ class _Observation:
                 and current_settings().capture_content
             ):
                 spans.set_json(span, semconv.SPAN_OUTPUT, result)
+            if self.kind is SpanKind.LLM:
+                attributes: dict[str, Any] = {}
+                model_calls.settle(span, attributes)
+                span.set_attributes(attributes)
         span.end()
 
 
@@ -416,152 +417,3 @@ class start_span:  # noqa: N801 - used like a function: ``with start_span(...) a
         tb: TracebackType | None,
     ) -> None:
         self.__exit__(exc_type, error, tb)
-
-
-def update_current_span(
-    *,
-    name: str | None = None,
-    input: Any = None,  # noqa: A002 - the TraceRoot SDK's keyword
-    output: Any = None,
-    metadata: Mapping[str, Any] | None = None,
-    model: str | None = None,
-    model_parameters: Mapping[str, Any] | None = None,
-    usage: Mapping[str, Any] | Any = None,
-    prompt: Any = None,
-) -> None:
-    """Add what is known only mid-call to the current span: output, model, token usage, ...
-
-    ``usage`` takes ``input_tokens``/``output_tokens`` (or ``prompt_tokens``/``completion_tokens``,
-    cached and reasoning counts)::
-
-        @observe(type="llm")
-        def call_model(prompt: str) -> str:
-            reply = my_client.generate(prompt)
-            update_current_span(model="my-model", usage={"input_tokens": 12, "output_tokens": 40})
-            return reply.text
-    """
-    span = trace.get_current_span()
-    if not span.is_recording():
-        return
-    with _updating:
-        if name is not None:
-            span.update_name(exportable(str(name)))
-        content = current_settings().capture_content
-        if content and input is not None:
-            spans.set_json(span, semconv.SPAN_INPUT, input)
-        if content and output is not None:
-            spans.set_json(span, semconv.SPAN_OUTPUT, output)
-        if content and prompt is not None:
-            spans.set_json(span, semconv.LLM_PROMPT, prompt)
-        if metadata is not None:
-            merged = {
-                **_read_json_object(span, semconv.SPAN_METADATA),
-                **normalize_metadata(metadata),
-            }
-            spans.set_json(span, semconv.SPAN_METADATA, merged, content=False)
-        if model is not None:
-            span.set_attribute(semconv.GEN_AI_REQUEST_MODEL, str(model))
-        if model_parameters is not None:
-            _set_model_parameters(span, model_parameters)
-        if usage is not None:
-            _set_usage(span, usage)
-
-
-def _set_model_parameters(span: Span, parameters: Mapping[str, Any]) -> None:
-    for key, value in parameters.items():
-        attribute = semconv.MODEL_PARAMETER_ATTRIBUTES.get(key)
-        if attribute is None or value is None:
-            continue
-        if attribute == semconv.GEN_AI_REQUEST_STOP_SEQUENCES:
-            span.set_attribute(
-                attribute, [value] if isinstance(value, str) else [str(v) for v in value]
-            )
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            span.set_attribute(attribute, value)
-    spans.set_json(span, semconv.LLM_MODEL_PARAMETERS, dict(parameters), content=False)
-
-
-def _set_usage(span: Span, usage: Any) -> None:
-    if not isinstance(usage, Mapping):
-        dump = getattr(usage, "model_dump", None)
-        usage = dump() if callable(dump) else vars(usage)
-    for key, value in usage.items():
-        attribute = semconv.USAGE_ATTRIBUTES.get(key)
-        if (
-            attribute is not None
-            and isinstance(value, (int, float))
-            and not isinstance(value, bool)
-        ):
-            span.set_attribute(attribute, int(value))
-
-
-def _read_json_object(span: Span, key: str) -> dict[str, Any]:
-    attributes = getattr(span, "attributes", None) or {}
-    return _loads_object(attributes.get(key))
-
-
-def update_current_trace(
-    *,
-    session_id: str | None = None,
-    user_id: str | None = None,
-    metadata: Mapping[str, Any] | None = None,
-    tags: Iterable[str] | None = None,
-) -> None:
-    """Set trace-level values from anywhere inside a trace.
-
-    They reach the trace's root span, every span still running, and every span that starts later
-    in the trace, so a session decided midway is recorded on the whole trace::
-
-        @observe(type="agent")
-        def handle(request):
-            update_current_trace(session_id=request.conversation_id, user_id=request.user)
-            return respond(request)
-    """
-    span_context = trace.get_current_span().get_span_context()
-    if not span_context.is_valid:
-        return
-    with _updating:
-        previous = open_traces.overrides(span_context.trace_id)
-        attributes: dict[str, Any] = {}
-        session = normalize_id(session_id, "session_id")
-        user = normalize_id(user_id, "user_id")
-        if session is not None:
-            attributes[semconv.SESSION_ID] = session
-        if user is not None:
-            attributes[semconv.USER_ID] = user
-        new_tags = normalize_tags(tags)
-        if new_tags:
-            known = tuple(previous.get(semconv.TRACE_TAGS, ()))  # type: ignore[arg-type]
-            attributes[semconv.TRACE_TAGS] = list(dict.fromkeys(known + new_tags))
-        new_metadata = normalize_metadata(metadata)
-        if new_metadata:
-            known_metadata = previous.get(semconv.TRACE_METADATA)
-            merged = {**_loads_object(known_metadata), **new_metadata}
-            budget = current_settings().max_attribute_bytes
-            attributes[semconv.TRACE_METADATA] = to_json(merged, budget=budget)
-        if attributes and not open_traces.update(span_context.trace_id, attributes):
-            # Not tracked (the span comes from a provider without our processor): do what we can.
-            trace.get_current_span().set_attributes(attributes)
-
-
-def _loads_object(text: object) -> dict[str, Any]:
-    """A JSON object traceroot wrote earlier, or ``{}`` (also for a truncated one)."""
-    if not isinstance(text, str):
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) and value.get("truncated") is not True else {}
-
-
-def get_current_trace_id() -> str | None:
-    """The current trace's id as 32 hex digits, or ``None`` outside a trace."""
-    span_context = trace.get_current_span().get_span_context()
-    return format(span_context.trace_id, "032x") if span_context.is_valid else None
-
-
-def get_current_span_id() -> str | None:
-    """The current span's id as 16 hex digits, or ``None`` outside a span."""
-    span_context = trace.get_current_span().get_span_context()
-    return format(span_context.span_id, "016x") if span_context.is_valid else None

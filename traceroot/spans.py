@@ -125,6 +125,17 @@ def set_json(span: Span, key: str, value: Any, *, content: bool = True) -> None:
             span.set_attribute(semconv.TRUNCATED, [*names, key])
 
 
+def set_attributes(span: Span, attributes: Mapping[str, Any]) -> None:
+    """Set attributes filled by :func:`json_into` on a span that may already note truncations:
+    the notes join the span's, instead of replacing them."""
+    truncated = attributes.get(semconv.TRUNCATED)
+    if truncated:
+        previous = getattr(span, "attributes", None) or {}
+        known = tuple(previous.get(semconv.TRUNCATED, ()))
+        attributes = {**attributes, semconv.TRUNCATED: list(dict.fromkeys((*known, *truncated)))}
+    span.set_attributes(attributes)
+
+
 def json_into(attributes: dict[str, Any], key: str, value: Any, *, content: bool = True) -> None:
     """Like :func:`set_json`, into a dict of attributes that is set on a span in one call."""
     _into(attributes, key, value, content, current_settings())

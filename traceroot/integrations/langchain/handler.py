@@ -512,13 +512,7 @@ def _model_request(metadata: Mapping[str, Any] | None, invocation: Any) -> dict[
         "top_p": invocation.get("top_p"),
         "seed": invocation.get("seed"),
     }
-    for key, value in parameters.items():
-        if value is None or isinstance(value, bool):
-            continue
-        attribute = semconv.MODEL_PARAMETER_ATTRIBUTES[key]
-        genai.set_if(
-            attributes, attribute, [value] if isinstance(value, str) and key == "stop" else value
-        )
+    genai.set_model_parameters(attributes, parameters)
     genai.set_if(attributes, semconv.GEN_AI_REQUEST_STREAM, invocation.get("stream"))
     tools = invocation.get("tools")
     if isinstance(tools, list) and tools:

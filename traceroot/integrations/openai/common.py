@@ -8,25 +8,15 @@ from typing import Any
 from traceroot import genai, semconv
 from traceroot.genai import Attributes, field
 
-_GEN_AI_PARAMETERS = semconv.MODEL_PARAMETER_ATTRIBUTES
-
 
 def record_parameters(
     attributes: Attributes, body: Mapping[str, Any], names: Iterable[str]
 ) -> None:
     """Request parameters: the standard ones as ``gen_ai.request.*``; all of them as JSON too when
-    some have no standard attribute."""
+    some have no standard attribute (tool_choice, response_format...)."""
     given = {name: body[name] for name in names if body.get(name) is not None}
-    for name, value in given.items():
-        attribute = _GEN_AI_PARAMETERS.get(name)
-        if attribute == semconv.GEN_AI_REQUEST_STOP_SEQUENCES:
-            genai.set_if(attributes, attribute, [value] if isinstance(value, str) else value)
-        elif attribute is not None and not isinstance(value, bool):
-            genai.set_if(attributes, attribute, value)
+    genai.set_model_parameters(attributes, given, as_json="unmapped")
     genai.set_if(attributes, semconv.OPENAI_REQUEST_SERVICE_TIER, given.get("service_tier"))
-    if any(name not in _GEN_AI_PARAMETERS for name in given):
-        # Only when some parameter has no attribute of its own (tool_choice, response_format...).
-        genai.set_json(attributes, semconv.LLM_MODEL_PARAMETERS, given)
 
 
 def record_output_type(attributes: Attributes, format_type: object) -> None:

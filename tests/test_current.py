@@ -53,6 +53,17 @@ def test_update_current_span_fields(spans: Spans) -> None:
     assert json.loads(attributes[semconv.SPAN_OUTPUT]) == "ignored-because-update-set-it"
 
 
+def test_update_current_span_truncation_notes_join_the_spans(spans: Spans) -> None:
+    @observe
+    def call_model(text: str) -> None:
+        update_current_span(model_parameters={"prompt_template": text})
+
+    call_model("x" * 100_000)
+    attributes = spans.one("call_model").attributes
+    assert attributes[semconv.TRUNCATED] == (semconv.SPAN_INPUT, semconv.LLM_MODEL_PARAMETERS)
+    assert json.loads(attributes[semconv.LLM_MODEL_PARAMETERS])["truncated"] is True
+
+
 def test_update_current_span_outside_any_span_is_a_no_op(spans: Spans) -> None:
     update_current_span(output="nowhere", usage={"input_tokens": 1})
     update_current_trace(session_id="nowhere")
