@@ -41,12 +41,13 @@ USAGE_PREFIXES: Final = (semconv.GEN_AI_USAGE_PREFIX, semconv.OPENINFERENCE_TOKE
 
 
 class _ModelSpan:
-    __slots__ = ("enclosing", "foreign", "span")
+    __slots__ = ("enclosing", "foreign", "held", "span")
 
     def __init__(self, span: Span, foreign: bool) -> None:
         self.span = span
         self.foreign = foreign
         self.enclosing = False
+        self.held: dict[str, Any] | None = None  # usage given before the span ends
 
 
 class ModelCalls:
@@ -100,15 +101,25 @@ class ModelCalls:
             with self._lock:
                 self._forget_stream(span_id)
         record = self._open.pop(span_id, None)
-        if record is None or not record.enclosing:
+        if record is None:
+            return False
+        if not record.enclosing:
+            if record.held:
+                attributes.update(record.held)
             return False
         attributes[semconv.SPAN_TYPE] = SpanKind.SPAN.value
         for key in [key for key in attributes if key.startswith(USAGE_PREFIXES)]:
             del attributes[key]
         return True
 
-    def is_open_model(self, span_id: int) -> bool:
-        return span_id in self._open
+    def hold_usage(self, span: Span, usage: dict[str, Any]) -> bool:
+        """Keep ``usage`` given to an open model span of traceroot's (``update_current_span``)
+        until :meth:`settle` decides whether it is this span's; ``False`` if it is not one."""
+        record = self._open.get(span.get_span_context().span_id)
+        if record is None or record.foreign:
+            return False
+        record.held = {**(record.held or {}), **usage}
+        return True
 
     # -- Streams returned by framework calls -------------------------------------------------------
     def watch_stream(self, span: Span) -> None:
