@@ -1,0 +1,158 @@
+"""Other tracers' spans beside traceroot's, in one process: sessions, Anthropic's own telemetry
+under a LangChain model, and what ``traceroot show --verbose`` makes of foreign spans."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+
+import pytest
+
+import traceroot
+from traceroot import semconv
+
+from ..conftest import Spans, parent_of, run_python, run_script, span_id, trace_id
+from ..integrations.anthropic_server import AnthropicServer
+from ..integrations.conftest import API_KEY
+
+_USAGE_PREFIXES = (semconv.GEN_AI_USAGE_PREFIX, semconv.OPENINFERENCE_TOKEN_COUNT_PREFIX)
+
+
+def _usage(attributes: object) -> dict[str, object]:
+    return {k: v for k, v in dict(attributes or {}).items() if k.startswith(_USAGE_PREFIXES)}  # type: ignore[call-overload]
+
+
+def test_openinference_using_attributes_reaches_observe_spans(spans: Spans) -> None:
+    from openinference.instrumentation import using_attributes as oi_using_attributes
+
+    @traceroot.observe(type="agent")
+    def answer() -> str:
+        with traceroot.start_span("lookup", type="tool"):
+            return "done"
+
+    with oi_using_attributes(
+        session_id="oi-chat", user_id="oi-user", tags=["oi"], metadata={"plan": "pro"}
+    ):
+        answer()
+        with traceroot.using_attributes(tags=["ours"], metadata={"tier": 2}):
+            answer()
+
+    first, second = spans.named("answer")
+    for span in spans.all():
+        assert span.attributes[semconv.SESSION_ID] == "oi-chat"
+        assert span.attributes[semconv.USER_ID] == "oi-user"
+    assert first.attributes[semconv.SPAN_TAGS] == ("oi",)
+    assert json.loads(first.attributes[semconv.SPAN_METADATA]) == {"plan": "pro"}
+    # Both blocks at once: tags join, metadata merges.
+    assert second.attributes[semconv.SPAN_TAGS] == ("oi", "ours")
+    assert json.loads(second.attributes[semconv.SPAN_METADATA]) == {"plan": "pro", "tier": 2}
+
+
+@pytest.fixture
+def langchain_traced() -> Iterator[None]:
+    traceroot.instrument(integrations=["langchain", "openai"])
+    yield
+    traceroot.uninstrument()
+
+
+@pytest.mark.usefixtures("langchain_traced")
+@pytest.mark.parametrize("streamed", [False, True])
+def test_chat_anthropic_over_anthropics_own_spans_keeps_the_reply_and_counts_usage_once(
+    spans: Spans, anthropic_server: AnthropicServer, streamed: bool
+) -> None:
+    from langchain_anthropic import ChatAnthropic
+
+    chat = ChatAnthropic(  # type: ignore[call-arg]
+        model="claude-test", api_key=API_KEY, base_url=anthropic_server.url, max_retries=0
+    )
+    with traceroot.using_attributes(session_id="claude-chat"):
+        if streamed:
+            assert "".join(chunk.text for chunk in chat.stream("hello there")) == (
+                "echo: hello there"
+            )
+        else:
+            assert chat.invoke("hello there").content == "echo: hello there"
+
+    framework = spans.one("ChatAnthropic")
+    provider = spans.one("anthropic.messages.create")  # the Anthropic SDK's own span
+    assert provider.instrumentation_scope is not None
+    assert provider.instrumentation_scope.name == "com.anthropic.sdk.python"
+    assert parent_of(provider) == span_id(framework)
+    assert {trace_id(span) for span in spans.all()} == {trace_id(framework)}
+    assert all(span.attributes[semconv.SESSION_ID] == "claude-chat" for span in spans.all())
+
+    # The SDK's span is the call's llm span, with the usage (Anthropic counts cached input in
+    # its input tokens: 7 + 2 read + 3 written), its cache write under the GenAI name.
+    assert provider.attributes[semconv.SPAN_TYPE] == "llm"
+    assert provider.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 12
+    assert provider.attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 3
+    assert provider.attributes[semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] == 3
+    assert semconv.GEN_AI_OUTPUT_MESSAGES not in provider.attributes  # no content by default
+    # LangChain's span encloses it: a plain span without usage that keeps the reply.
+    assert framework.attributes[semconv.SPAN_TYPE] == "span"
+    assert _usage(framework.attributes) == {}
+    output = json.loads(framework.attributes[semconv.GEN_AI_OUTPUT_MESSAGES])
+    assert output[0]["parts"][0]["content"] == "echo: hello there"
+    assert [s for s in spans.all() if _usage(s.attributes)] == [provider]
+
+
+def test_foreign_spans_are_typed_and_readable_in_traceroot_show(tmp_path: object) -> None:
+    """OpenInference's OpenAI spans (it patched first, so its span is the innermost) and a tool
+    and an agent span in the GenAI conventions, through the local store to the CLI."""
+    store = os.path.join(str(tmp_path), "spans.db")
+    env = {"TRACEROOT_EXPORTER": "local", "TRACEROOT_STORE_PATH": store}
+    done = run_script(
+        """
+        import openai
+        from openinference.instrumentation.openai import OpenAIInstrumentor
+        from opentelemetry import trace
+        import traceroot
+        from tests.integrations.openai_server import start_openai_server
+
+        info, server = start_openai_server()
+        OpenAIInstrumentor().instrument()
+        traceroot.instrument()
+        tracer = trace.get_tracer("some.agent.framework")
+        with traceroot.using_attributes(session_id="mixed"):
+            with tracer.start_as_current_span(
+                "invoke_agent planner", attributes={"gen_ai.operation.name": "invoke_agent"}
+            ):
+                client = openai.OpenAI(base_url=info.url, api_key="sk-test")
+                client.chat.completions.create(
+                    model="gpt-4o-mini", messages=[{"role": "user", "content": "hello there"}]
+                )
+                with tracer.start_as_current_span(
+                    "execute_tool get_weather",
+                    attributes={
+                        "gen_ai.operation.name": "execute_tool",
+                        "gen_ai.tool.name": "get_weather",
+                    },
+                ):
+                    pass
+        traceroot.flush()
+        server.shutdown()
+        """,
+        env=env,
+        cwd=os.getcwd(),
+    )
+    assert done.returncode == 0, done.stderr
+    shown = run_python(["-m", "traceroot.cli", "traces", "--store", store], env=env)
+    assert shown.returncode == 0, shown.stderr
+    trace_line = shown.stdout.splitlines()[1]
+    shown = run_python(
+        ["-m", "traceroot.cli", "show", trace_line.split()[0], "--verbose", "--store", store],
+        env=env,
+    )
+    assert shown.returncode == 0, shown.stderr
+    lines = [line.strip() for line in shown.stdout.splitlines()]
+    agent = next(line for line in lines if line.startswith("[agent] invoke_agent planner"))
+    tool = next(line for line in lines if line.startswith("[tool] execute_tool get_weather"))
+    llm = next(line for line in lines if line.startswith("[llm] ChatCompletion"))
+    ours = next(line for line in lines if line.startswith("[span] chat gpt-4o-mini"))
+    assert "session=mixed" in agent
+    assert "session=mixed" in tool
+    assert "model=gpt-4o-mini" in llm
+    assert "tokens=7+3" in llm
+    assert "tokens=" not in ours  # encloses OpenInference's span: no second count
+    assert any("echo: hello there" in line for line in lines)  # the reply, as a chat line
