@@ -142,12 +142,13 @@ def _copy(span: ReadableSpan, attributes: dict[str, Any]) -> ReadableSpan:
     )
 
 
+# OpenInference's token counts, as the usage keys genai.set_usage reads.
 _OPENINFERENCE_USAGE: Final = {
-    semconv.OPENINFERENCE_TOKENS_PROMPT: semconv.GEN_AI_USAGE_INPUT_TOKENS,
-    semconv.OPENINFERENCE_TOKENS_COMPLETION: semconv.GEN_AI_USAGE_OUTPUT_TOKENS,
-    semconv.OPENINFERENCE_TOKENS_CACHE_READ: semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
-    semconv.OPENINFERENCE_TOKENS_CACHE_WRITE: semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
-    semconv.OPENINFERENCE_TOKENS_REASONING: semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+    semconv.OPENINFERENCE_TOKENS_PROMPT: "input_tokens",
+    semconv.OPENINFERENCE_TOKENS_COMPLETION: "output_tokens",
+    semconv.OPENINFERENCE_TOKENS_CACHE_READ: "cache_read_input_tokens",
+    semconv.OPENINFERENCE_TOKENS_CACHE_WRITE: "cache_creation_input_tokens",
+    semconv.OPENINFERENCE_TOKENS_REASONING: "reasoning_tokens",
 }
 # Older or provider-specific GenAI spellings -> the current ones.
 _GENAI_RENAMED: Final = {
@@ -171,10 +172,14 @@ def _read_older_genai(original: Mapping[str, Any], attributes: dict[str, Any]) -
 def _read_openinference(original: Mapping[str, Any], attributes: dict[str, Any]) -> None:
     oi_kind = original.get(semconv.OPENINFERENCE_SPAN_KIND)
     _set_missing(attributes, semconv.GEN_AI_OPERATION_NAME, _OPENINFERENCE_OPERATIONS.get(oi_kind))  # type: ignore[arg-type]
-    for key, attribute in _OPENINFERENCE_USAGE.items():
-        value = original.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            _set_missing(attributes, attribute, value)
+    # Usage and parameters are recorded by genai, as for traceroot's own spans: one rule.
+    read: dict[str, Any] = {}
+    genai.set_usage(read, {name: original.get(key) for key, name in _OPENINFERENCE_USAGE.items()})
+    parameters = _json_object(original.get(semconv.OPENINFERENCE_INVOCATION_PARAMETERS))
+    if parameters:
+        genai.set_model_parameters(read, parameters, as_json="always")
+    for key, value in read.items():
+        _set_missing(attributes, key, value)
     model = original.get(semconv.OPENINFERENCE_MODEL_NAME)
     _set_missing(
         attributes,
@@ -194,13 +199,6 @@ def _read_openinference(original: Mapping[str, Any], attributes: dict[str, Any])
             (semconv.OPENINFERENCE_TOOL_CALL_ID, semconv.GEN_AI_TOOL_CALL_ID),
         ):
             _set_missing(attributes, attribute, original.get(key))
-    parameters = _json_object(original.get(semconv.OPENINFERENCE_INVOCATION_PARAMETERS))
-    if parameters:
-        _set_missing(attributes, semconv.LLM_MODEL_PARAMETERS, json.dumps(parameters))
-        for name, attribute in semconv.MODEL_PARAMETER_ATTRIBUTES.items():
-            value = parameters.get(name)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                _set_missing(attributes, attribute, value)
     if not current_settings().capture_content:
         return
     content: dict[str, Any] = {}
