@@ -191,6 +191,7 @@ def doctor(arguments: argparse.Namespace) -> int:
             }
             for row in rows
         ],
+        "other_instrumentations": _other_instrumentations(),
     }
     registry.uninstrument()
     if arguments.json:
@@ -215,7 +216,34 @@ def doctor(arguments: argparse.Namespace) -> int:
                 framework += " UNSUPPORTED"
         detail = f" ({item['detail']})" if item["detail"] else ""
         print(f"  {item['name']:<14} {item['state']}{detail}{framework}")
+    others = report["other_instrumentations"]
+    if others:
+        print(
+            "other instrumentations installed (traceroot stamps and reads their spans, one "
+            "usage-carrying span per model call; in the app, traceroot.integrations_status() "
+            "says if one bypasses a traceroot patch):"
+        )
+        for other in others:
+            print(f"  {other['name']:<14} {other['distribution']} {other['version']}")
     return 0
+
+
+def _other_instrumentations() -> list[dict[str, str]]:
+    """OpenTelemetry instrumentors installed beside traceroot (OpenInference's, contrib's, ...),
+    from their entry points: nothing is imported."""
+    from importlib import metadata
+
+    found = []
+    for entry in metadata.entry_points(group="opentelemetry_instrumentor"):
+        distribution = getattr(entry, "dist", None)
+        found.append(
+            {
+                "name": entry.name,
+                "distribution": distribution.name if distribution is not None else "?",
+                "version": distribution.version if distribution is not None else "?",
+            }
+        )
+    return sorted(found, key=lambda item: (item["name"], item["distribution"]))
 
 
 def _destination(settings: config.Settings) -> str:

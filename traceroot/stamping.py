@@ -45,11 +45,13 @@ def span_attributes(
     current one). ``trace_id``: the span's trace, when the caller knows it (else read from the
     context's span). Empty when there is nothing to stamp. The result may be shared: copy it
     before changing it."""
+    if ctx is None:
+        ctx = otel_context.get_current()
     attributes = get_attributes(ctx).span_attributes()
     static = static_attributes()
     if static:
         attributes = {**static, **attributes}
-    attributes = _with_openinference(attributes, otel_context.get_current() if ctx is None else ctx)
+    attributes = _with_openinference(attributes, ctx)
     if open_traces.has_overrides:
         if trace_id is None:
             trace_id = trace.get_current_span(ctx).get_span_context().trace_id

@@ -207,3 +207,60 @@ def test_a_replacing_target_is_called_directly_and_restored(toy_module: types.Mo
     assert toy_module.function(2, y=3) == ("replaced", "function", 2, 3)
     integration.uninstrument()
     assert toy_module.function is original
+
+
+class _Overriding(BaseIntegration):
+    name = "toy_overrides"
+    modules = ("traceroot_test_toy",)
+    targets = (
+        PatchTarget("traceroot_test_toy", "Base.inherited", recording("ours"), overrides=True),
+    )
+
+
+def _other_patch(function: Any) -> Any:
+    """Another instrumentation's patch: a wrapper that marks what it wraps, as wrapt and
+    functools.wraps do."""
+
+    def patched(self: Any, x: Any) -> Any:
+        CALLS.append(("other", self, (x,)))
+        return function(self, x)
+
+    patched.__wrapped__ = function  # type: ignore[attr-defined]
+    return patched
+
+
+def test_a_subclass_override_made_first_is_wrapped_too(toy_module: types.ModuleType) -> None:
+    # Another instrumentation patched the subclass before traceroot came: its patch calls the
+    # original it saw, not traceroot's wrapper on the base class.
+    other = _other_patch(toy_module.Base.inherited)
+    toy_module.Client.inherited = other
+    integration = _Overriding()
+    integration.instrument()
+    try:
+        assert toy_module.Client().inherited(1) == ("inherited", 1)
+        assert [label for label, _, _ in CALLS] == ["ours", "other"]
+        assert integration.bypassed() == []
+    finally:
+        integration.uninstrument()
+    assert vars(toy_module.Client)["inherited"] is other  # the other patch is back, as it was
+
+
+def test_a_later_patch_that_skips_traceroots_is_reported_bypassed(
+    toy_module: types.ModuleType,
+) -> None:
+    integration = _Overriding()
+    integration.instrument()
+    try:
+        # Wrapping what the class resolves to now (traceroot's wrapper) keeps it in the chain.
+        toy_module.Client.inherited = _other_patch(toy_module.Client.inherited)
+        assert integration.bypassed() == []
+        # Replacing it with the unpatched original does not.
+        original = vars(toy_module.Base)["inherited"].__wrapped__
+        toy_module.Client.inherited = _other_patch(original)
+        assert integration.bypassed() == ["traceroot_test_toy.Client.inherited"]
+        CALLS.clear()
+        toy_module.Client().inherited(2)
+        assert [label for label, _, _ in CALLS] == ["other"]
+    finally:
+        integration.uninstrument()
+        del toy_module.Client.inherited

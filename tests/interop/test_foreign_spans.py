@@ -156,3 +156,37 @@ def test_foreign_spans_are_typed_and_readable_in_traceroot_show(tmp_path: object
     assert "tokens=7+3" in llm
     assert "tokens=" not in ours  # encloses OpenInference's span: no second count
     assert any("echo: hello there" in line for line in lines)  # the reply, as a chat line
+
+
+def test_a_patch_that_bypasses_traceroots_is_reported() -> None:
+    done = run_script(
+        """
+        import functools
+        import traceroot
+        traceroot.instrument(exporter="none")
+        import openai
+
+        original = openai.OpenAI.request.__wrapped__  # the client's own method, unpatched
+
+        @functools.wraps(original)
+        def request(self, *args, **kwargs):  # another instrumentation's, added later
+            return original(self, *args, **kwargs)
+
+        openai.OpenAI.request = request
+        (status,) = [s for s in traceroot.integrations_status() if s.name == "openai"]
+        print(status.state, status.detail, sep="|")
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    state, detail = done.stdout.strip().splitlines()[-1].split("|")
+    assert state == "bypassed"
+    assert "openai.OpenAI.request" in detail
+
+
+def test_doctor_lists_the_other_instrumentations_installed() -> None:
+    done = run_python(["-m", "traceroot.cli", "doctor", "--json"])
+    assert done.returncode == 0, done.stderr
+    others = json.loads(done.stdout)["other_instrumentations"]
+    assert {"name": "openai", "distribution": "openinference-instrumentation-openai"} in [
+        {"name": item["name"], "distribution": item["distribution"]} for item in others
+    ]
