@@ -14,7 +14,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import Span
 
-from traceroot import genai, semconv, spans
+from traceroot import semconv, spans
 from traceroot.config import current as current_settings
 from traceroot.context import normalize_id, normalize_metadata, normalize_tags
 from traceroot.guard import contained
@@ -67,6 +67,9 @@ def update_current_span(
             }
             spans.set_json(span, semconv.SPAN_METADATA, merged, content=False)
         # Recorded by genai, as every integration records them: one rule for what is kept.
+        # (Imported here: ``import traceroot`` does not load the model-call engine.)
+        from traceroot import genai
+
         attributes: dict[str, Any] = {}
         if model is not None:
             attributes[semconv.GEN_AI_REQUEST_MODEL] = str(model)

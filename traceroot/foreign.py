@@ -1,4 +1,4 @@
-"""The reader of foreign spans: other tracers' GenAI spans typed and read like traceroot's own.
+"""Other tracers' GenAI spans, typed and read like traceroot's own.
 
 Spans that other instrumentations write in the OpenTelemetry GenAI conventions
 (``gen_ai.operation.name``, older ``gen_ai.system``) or in OpenInference's
@@ -8,30 +8,25 @@ read in two steps, each where it is cheapest:
 - at start (:func:`kind_at_start`, from the context processor): the traceroot span type, so every
   destination, the app's own exporters included, sees ``traceroot.span.type``, and model calls
   take part in the one-llm-span-per-call protocol (:mod:`traceroot.model_calls`);
-- at export, in the export thread and on a copy of the finished span (:func:`read`, through
-  :class:`ReadingExporter`): model, provider, usage, messages, input and output under the names
-  the TraceRoot backend and the local store read. The original attributes are kept; a span that
-  is not typed ``llm`` loses its usage, so a model call's tokens are counted once.
+- at export, in the export thread and on a copy of the finished span (:mod:`traceroot.reading`,
+  through :class:`ReadingExporter`): model, provider, usage, messages, input and output under the
+  names the TraceRoot backend and the local store read. The original attributes are kept; a span
+  that is not typed ``llm`` loses its usage, so a model call's tokens are counted once. That
+  module loads with the first export, in the export thread: start-up never pays for it.
 
 traceroot's own spans pass through untouched, at the cost of one comparison.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from traceroot import genai, semconv, spans
-from traceroot.config import current as current_settings
-from traceroot.guard import contained
-from traceroot.model_calls import is_usage
-from traceroot.spans import TRACER_NAME, SpanKind
-
-_reading = contained("foreign.read")
+from traceroot import semconv
+from traceroot.spans import SpanKind
 
 _LLM: Final = SpanKind.LLM.value
 _TOOL: Final = SpanKind.TOOL.value
@@ -51,21 +46,11 @@ _GENAI_KINDS: Final = {
 }
 # openinference.span.kind -> traceroot type (CHAIN, RETRIEVER, RERANKER, GUARDRAIL, ... are spans).
 _OPENINFERENCE_KINDS: Final = {"LLM": _LLM, "EMBEDDING": _LLM, "TOOL": _TOOL, "AGENT": _AGENT}
-# ... and the GenAI operation each stands for, where the span does not say.
-_OPENINFERENCE_OPERATIONS: Final = {
-    "LLM": semconv.OPERATION_CHAT,
-    "EMBEDDING": semconv.OPERATION_EMBEDDINGS,
-    "TOOL": semconv.OPERATION_EXECUTE_TOOL,
-    "AGENT": semconv.OPERATION_INVOKE_AGENT,
-    "RETRIEVER": semconv.OPERATION_RETRIEVAL,
-}
-
-
 # Instrumentations of a framework traceroot also traces, and traceroot's integration for it. While
 # that integration is on, their model spans repeat traceroot's one for one, and a provider call
 # does not nest under them (OpenInference's LangChain spans are never current): typed ``llm``
 # they would count every call twice, so they are plain spans, keeping their messages.
-_FRAMEWORK_SCOPES: Final = {
+FRAMEWORK_SCOPES: Final = {
     "openinference.instrumentation.langchain": "langchain",
     "openinference.instrumentation.llama_index": "llama_index",
     "opentelemetry.instrumentation.langchain": "langchain",
@@ -80,6 +65,11 @@ def covering(integration: str, on: bool) -> None:
         _covered.add(integration)
     else:
         _covered.discard(integration)
+
+
+def covered(integration: str | None) -> bool:
+    """Whether traceroot's own integration of this framework is on."""
+    return integration in _covered
 
 
 def kind_at_start(attributes: Mapping[str, Any]) -> str | None:
@@ -98,204 +88,11 @@ def kind_at_start(attributes: Mapping[str, Any]) -> str | None:
     return None
 
 
-# -- At export ----------------------------------------------------------------------------------
 def read(span: ReadableSpan) -> ReadableSpan:
-    """``span`` as traceroot exports it: unchanged if it is traceroot's own or not GenAI, else a
-    copy with the traceroot and GenAI attributes read from what its tracer wrote."""
-    scope = span.instrumentation_scope
-    if scope is not None and scope.name == TRACER_NAME:
-        return span
-    original = span.attributes or {}
-    kind = original.get(semconv.SPAN_TYPE) or kind_at_start(original)
-    if kind is None:
-        return span
-    if kind == _LLM and _FRAMEWORK_SCOPES.get(scope.name if scope else "") in _covered:
-        kind = _SPAN
-    attributes = dict(original)
-    attributes[semconv.SPAN_TYPE] = kind
-    with _reading:
-        if semconv.OPENINFERENCE_SPAN_KIND in original:
-            _read_openinference(original, attributes)
-        _read_older_genai(original, attributes)
-        if kind != _LLM:
-            # Usage belongs to the one llm span of a call; anything else (a model span that
-            # encloses another, a chain that sums its children) would count it twice.
-            for key in [key for key in attributes if is_usage(key)]:
-                del attributes[key]
-    return _copy(span, attributes)
+    """``span`` as traceroot exports it (see :func:`traceroot.reading.read`)."""
+    from traceroot import reading
 
-
-def _copy(span: ReadableSpan, attributes: dict[str, Any]) -> ReadableSpan:
-    return ReadableSpan(
-        name=span.name,
-        context=span.context,
-        parent=span.parent,
-        resource=span.resource,
-        attributes=attributes,
-        events=span.events,
-        links=span.links,
-        kind=span.kind,
-        status=span.status,
-        start_time=span.start_time,
-        end_time=span.end_time,
-        instrumentation_scope=span.instrumentation_scope,
-    )
-
-
-# OpenInference's token counts, as the usage keys genai.set_usage reads.
-_OPENINFERENCE_USAGE: Final = {
-    semconv.OPENINFERENCE_TOKENS_PROMPT: "input_tokens",
-    semconv.OPENINFERENCE_TOKENS_COMPLETION: "output_tokens",
-    semconv.OPENINFERENCE_TOKENS_CACHE_READ: "cache_read_input_tokens",
-    semconv.OPENINFERENCE_TOKENS_CACHE_WRITE: "cache_creation_input_tokens",
-    semconv.OPENINFERENCE_TOKENS_REASONING: "reasoning_tokens",
-}
-# Older or provider-specific GenAI spellings -> the current ones.
-_GENAI_RENAMED: Final = {
-    semconv.GEN_AI_USAGE_PROMPT_TOKENS: semconv.GEN_AI_USAGE_INPUT_TOKENS,
-    semconv.GEN_AI_USAGE_COMPLETION_TOKENS: semconv.GEN_AI_USAGE_OUTPUT_TOKENS,
-    semconv.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
-    semconv.GEN_AI_SYSTEM: semconv.GEN_AI_PROVIDER_NAME,
-}
-
-
-def _set_missing(attributes: dict[str, Any], key: str, value: object) -> None:
-    if value is not None and key not in attributes:
-        attributes[key] = value
-
-
-def _read_older_genai(original: Mapping[str, Any], attributes: dict[str, Any]) -> None:
-    for old, new in _GENAI_RENAMED.items():
-        _set_missing(attributes, new, original.get(old))
-
-
-def _read_openinference(original: Mapping[str, Any], attributes: dict[str, Any]) -> None:
-    oi_kind = original.get(semconv.OPENINFERENCE_SPAN_KIND)
-    _set_missing(attributes, semconv.GEN_AI_OPERATION_NAME, _OPENINFERENCE_OPERATIONS.get(oi_kind))  # type: ignore[arg-type]
-    # Usage and parameters are recorded by genai, as for traceroot's own spans: one rule.
-    read: dict[str, Any] = {}
-    genai.set_usage(read, {name: original.get(key) for key, name in _OPENINFERENCE_USAGE.items()})
-    parameters = _json_object(original.get(semconv.OPENINFERENCE_INVOCATION_PARAMETERS))
-    if parameters:
-        genai.set_model_parameters(read, parameters, as_json="always")
-    for key, value in read.items():
-        _set_missing(attributes, key, value)
-    model = original.get(semconv.OPENINFERENCE_MODEL_NAME)
-    _set_missing(
-        attributes,
-        semconv.GEN_AI_REQUEST_MODEL,
-        model or original.get(semconv.OPENINFERENCE_EMBEDDING_MODEL_NAME),
-    )
-    _set_missing(attributes, semconv.GEN_AI_RESPONSE_MODEL, model)
-    _set_missing(
-        attributes,
-        semconv.GEN_AI_PROVIDER_NAME,
-        original.get(semconv.OPENINFERENCE_PROVIDER) or original.get(semconv.OPENINFERENCE_SYSTEM),
-    )
-    if oi_kind == "TOOL":
-        for key, attribute in (
-            (semconv.OPENINFERENCE_TOOL_NAME, semconv.GEN_AI_TOOL_NAME),
-            (semconv.OPENINFERENCE_TOOL_DESCRIPTION, semconv.GEN_AI_TOOL_DESCRIPTION),
-            (semconv.OPENINFERENCE_TOOL_CALL_ID, semconv.GEN_AI_TOOL_CALL_ID),
-        ):
-            _set_missing(attributes, attribute, original.get(key))
-    if not current_settings().capture_content:
-        return
-    content: dict[str, Any] = {}
-    for key, mime, attribute in (
-        (
-            semconv.OPENINFERENCE_INPUT_VALUE,
-            semconv.OPENINFERENCE_INPUT_MIME_TYPE,
-            semconv.SPAN_INPUT,
-        ),
-        (
-            semconv.OPENINFERENCE_OUTPUT_VALUE,
-            semconv.OPENINFERENCE_OUTPUT_MIME_TYPE,
-            semconv.SPAN_OUTPUT,
-        ),
-    ):
-        if attribute not in attributes and key in original:
-            spans.content_into(content, attribute, _value(original.get(key), original.get(mime)))
-    for prefix, attribute in (
-        (semconv.OPENINFERENCE_INPUT_MESSAGES_PREFIX, semconv.GEN_AI_INPUT_MESSAGES),
-        (semconv.OPENINFERENCE_OUTPUT_MESSAGES_PREFIX, semconv.GEN_AI_OUTPUT_MESSAGES),
-    ):
-        if attribute not in attributes:
-            messages = _messages(original, prefix)
-            if messages:
-                spans.content_into(content, attribute, messages)
-    for key, value in content.items():
-        _set_missing(attributes, key, value)
-
-
-def _value(value: object, mime_type: object) -> Any:
-    """``input.value`` / ``output.value``: parsed when its mime type says JSON, else the text."""
-    if isinstance(value, str) and mime_type == semconv.OPENINFERENCE_MIME_JSON:
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def _json_object(value: object) -> dict[str, Any]:
-    if not isinstance(value, str):
-        return {}
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
-
-
-def _messages(original: Mapping[str, Any], prefix: str) -> list[dict[str, Any]]:
-    """OpenInference's flattened messages (``llm.input_messages.0.message.role``, ...) in the
-    GenAI JSON shape (``{"role", "parts": [...]}``)."""
-    fields: dict[int, dict[str, Any]] = {}
-    for key, value in original.items():
-        if not key.startswith(prefix):
-            continue
-        index, _, rest = key[len(prefix) :].partition(".message.")
-        if index.isdigit() and rest:
-            fields.setdefault(int(index), {})[rest] = value
-    return [_message(fields[index]) for index in sorted(fields)]
-
-
-def _message(fields: Mapping[str, Any]) -> dict[str, Any]:
-    parts: list[dict[str, Any]] = []
-    if fields.get("content") is not None:
-        parts.append(genai.text_part(fields["content"]))
-    contents: dict[int, dict[str, Any]] = {}
-    calls: dict[int, dict[str, Any]] = {}
-    for key, value in fields.items():
-        head, _, rest = key.partition(".")
-        position, _, name = rest.partition(".")
-        if not position.isdigit():
-            continue
-        if head == "contents":
-            contents.setdefault(int(position), {})[name.removeprefix("message_content.")] = value
-        elif head == "tool_calls":
-            calls.setdefault(int(position), {})[name.removeprefix("tool_call.")] = value
-    for index in sorted(contents):
-        part = contents[index]
-        if part.get("type") == "text" and part.get("text") is not None:
-            parts.append(genai.text_part(part["text"]))
-        elif isinstance(url := part.get("image.image.url"), str):
-            parts.append(genai.uri_part(url, "image"))
-    for index in sorted(calls):
-        call = calls[index]
-        parts.append(
-            genai.tool_call_part(
-                call.get("id"), call.get("function.name"), call.get("function.arguments")
-            )
-        )
-    if fields.get("tool_call_id") is not None:  # a tool's result, sent back to the model
-        parts = [
-            genai.tool_response_part(fields["tool_call_id"], part["content"])
-            for part in parts
-            if part["type"] == "text"
-        ]
-    return genai.message(fields.get("role"), parts)
+    return reading.read(span)
 
 
 class ReadingExporter(SpanExporter):
@@ -309,6 +106,8 @@ class ReadingExporter(SpanExporter):
         self.exporter = exporter
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        from traceroot.reading import read
+
         return self.exporter.export([read(span) for span in spans])
 
     def shutdown(self) -> None:
