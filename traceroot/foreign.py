@@ -72,20 +72,24 @@ def covered(integration: str | None) -> bool:
     return integration in _covered
 
 
+_MARKERS: Final = frozenset(
+    {semconv.OPENINFERENCE_SPAN_KIND, semconv.GEN_AI_OPERATION_NAME, semconv.GEN_AI_SYSTEM}
+)
+
+
 def kind_at_start(attributes: Mapping[str, Any]) -> str | None:
     """The traceroot type of another tracer's span from the attributes it starts with, or
     ``None`` for a span that is not GenAI at all (an HTTP request, a database query)."""
-    kind = _OPENINFERENCE_KINDS.get(attributes.get(semconv.OPENINFERENCE_SPAN_KIND))  # type: ignore[arg-type]
-    if kind is not None:
-        return kind
-    operation = attributes.get(semconv.GEN_AI_OPERATION_NAME)
-    if operation is not None:
-        return _GENAI_KINDS.get(operation, _SPAN)
-    if semconv.OPENINFERENCE_SPAN_KIND in attributes:
-        return _SPAN
-    if semconv.GEN_AI_SYSTEM in attributes:  # older GenAI conventions (OpenLLMetry): a model call
-        return _LLM
-    return None
+    # A span's attributes are a mapping whose ``get`` and ``in`` raise and catch a KeyError for
+    # each absent key (microseconds on every span): iterate the few keys once instead.
+    markers = [key for key in attributes if key in _MARKERS]
+    if not markers:
+        return None
+    if semconv.OPENINFERENCE_SPAN_KIND in markers:
+        return _OPENINFERENCE_KINDS.get(attributes[semconv.OPENINFERENCE_SPAN_KIND], _SPAN)
+    if semconv.GEN_AI_OPERATION_NAME in markers:
+        return _GENAI_KINDS.get(attributes[semconv.GEN_AI_OPERATION_NAME], _SPAN)
+    return _LLM  # only gen_ai.system: older GenAI conventions (OpenLLMetry), a model call
 
 
 def read(span: ReadableSpan) -> ReadableSpan:

@@ -29,7 +29,6 @@ from typing import Any, Final
 from opentelemetry.trace import Span
 
 from traceroot import semconv
-from traceroot.spans import SpanKind
 from traceroot.trace_state import open_traces
 
 # How far above a starting model span to look for an enclosing one, through spans that are not
@@ -71,7 +70,7 @@ class ModelCalls:
         if enclosing.foreign:
             # Another tracer's span: retype it now, while it can still be written to. Its usage,
             # recorded when it ends, is left out of what traceroot exports.
-            enclosing.span.set_attribute(semconv.SPAN_TYPE, SpanKind.SPAN.value)
+            enclosing.span.set_attribute(semconv.SPAN_TYPE, semconv.TYPE_SPAN)
         if self._streams:
             with self._lock:
                 self._forget_stream(enclosing.span.get_span_context().span_id)
@@ -107,7 +106,7 @@ class ModelCalls:
             if record.held:
                 attributes.update(record.held)
             return False
-        attributes[semconv.SPAN_TYPE] = SpanKind.SPAN.value
+        attributes[semconv.SPAN_TYPE] = semconv.TYPE_SPAN
         for key in [key for key in attributes if key.startswith(USAGE_PREFIXES)]:
             del attributes[key]
         return True

@@ -19,12 +19,11 @@ from traceroot import semconv, stamping
 from traceroot.foreign import kind_at_start
 from traceroot.guard import contained
 from traceroot.model_calls import model_calls
-from traceroot.spans import TRACER_NAME, SpanKind
+from traceroot.spans import TRACER_NAME
 from traceroot.trace_state import open_traces
 
 _stamping = contained("processor.on_start")
 _closing = contained("processor.on_end")
-_LLM = SpanKind.LLM.value
 
 
 class ContextProcessor(SpanProcessor):
@@ -34,13 +33,13 @@ class ContextProcessor(SpanProcessor):
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
         try:
             scope = span.instrumentation_scope
-            if scope is not None and scope.name == TRACER_NAME:
-                model = (span.attributes or {}).get(semconv.SPAN_TYPE) == _LLM
-            else:
-                model = self._read_foreign(span, parent_context)
+            # traceroot's own spans start stamped, and register their model calls themselves
+            # (traceroot.spans.start): reading a span's attributes here costs microseconds.
+            foreign = scope is None or scope.name != TRACER_NAME
+            model = foreign and self._read_foreign(span, parent_context)
             open_traces.opened(span)
             if model:
-                model_calls.started(span, foreign=scope is None or scope.name != TRACER_NAME)
+                model_calls.started(span, foreign=True)
         except Exception as error:  # noqa: BLE001 - contained like any guarded block
             _stamping.failed(error)
 
@@ -48,19 +47,19 @@ class ContextProcessor(SpanProcessor):
     def _read_foreign(span: Span, parent_context: otel_context.Context | None) -> bool:
         """Stamp and type another tracer's span; ``True`` if it is a model call."""
         ctx = otel_context.get_current() if parent_context is None else parent_context
-        attributes = stamping.span_attributes(ctx, span.get_span_context().trace_id)
+        attributes = stamping.span_attributes(ctx, span)
         kind = kind_at_start(span.attributes or {})
         if kind is not None:
             attributes = {**attributes, semconv.SPAN_TYPE: kind}
         if attributes:
             span.set_attributes(attributes)
-        return kind == _LLM
+        return kind == semconv.TYPE_LLM
 
     def on_end(self, span: ReadableSpan) -> None:
         try:
             context = span.get_span_context()
-            open_traces.closed(context)
-            if context is not None and len(model_calls):
+            if context is not None:
+                open_traces.closed(context)
                 model_calls.ended(context.span_id)
         except Exception as error:  # noqa: BLE001 - contained like any guarded block
             _closing.failed(error)

@@ -38,7 +38,8 @@ def read(span: ReadableSpan) -> ReadableSpan:
     scope = span.instrumentation_scope
     if scope is not None and scope.name == TRACER_NAME:
         return span
-    original = span.attributes or {}
+    # A plain dict: the span's own mapping raises and catches a KeyError per absent key.
+    original = dict(span.attributes or {})
     kind = original.get(semconv.SPAN_TYPE) or kind_at_start(original)
     if kind is None:
         return span

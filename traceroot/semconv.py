@@ -17,6 +17,11 @@ GIT_REF: Final = "traceroot.git.ref"
 
 # -- TraceRoot span fields ----------------------------------------------------------------------
 SPAN_TYPE: Final = "traceroot.span.type"
+# Its values (traceroot.spans.SpanKind).
+TYPE_SPAN: Final = "span"
+TYPE_AGENT: Final = "agent"
+TYPE_TOOL: Final = "tool"
+TYPE_LLM: Final = "llm"
 SPAN_INPUT: Final = "traceroot.span.input"
 SPAN_OUTPUT: Final = "traceroot.span.output"
 SPAN_METADATA: Final = "traceroot.span.metadata"

@@ -19,6 +19,7 @@ from traceroot.config import Settings
 from traceroot.config import current as current_settings
 from traceroot.guard import contained
 from traceroot.logs import warn_once
+from traceroot.model_calls import model_calls
 from traceroot.serialize import exportable, to_json_checked
 
 TRACER_NAME: Final = "traceroot"
@@ -27,10 +28,10 @@ TRACER_NAME: Final = "traceroot"
 class SpanKind(str, enum.Enum):
     """What a span stands for; sent as ``traceroot.span.type``."""
 
-    SPAN = "span"
-    AGENT = "agent"
-    TOOL = "tool"
-    LLM = "llm"
+    SPAN = semconv.TYPE_SPAN
+    AGENT = semconv.TYPE_AGENT
+    TOOL = semconv.TYPE_TOOL
+    LLM = semconv.TYPE_LLM
 
     def __str__(self) -> str:
         return self.value
@@ -101,13 +102,17 @@ def start(
     span_attributes = {**stamping.span_attributes(parent), semconv.SPAN_TYPE: kind._value_}
     if attributes:
         span_attributes.update(attributes)
-    return tracer().start_span(
+    span = tracer().start_span(
         exportable(name),
         context=parent,
         attributes=span_attributes,
         record_exception=False,
         set_status_on_exception=False,
     )
+    if kind is SpanKind.LLM and span.is_recording():
+        # Here rather than in the processor, which would have to read the span's attributes.
+        model_calls.started(span, foreign=False)
+    return span
 
 
 def set_json(span: Span, key: str, value: Any, *, content: bool = True) -> None:

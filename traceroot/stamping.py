@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.trace import Span
 
 from traceroot import semconv
 from traceroot.config import current as current_settings
@@ -36,15 +37,16 @@ _OPENINFERENCE_KEYS: Final = (
     (semconv.OPENINFERENCE_TAGS, semconv.SPAN_TAGS),
     (semconv.OPENINFERENCE_METADATA, semconv.SPAN_METADATA),
 )
+_OPENINFERENCE_KEYSET: Final = frozenset(key for key, _ in _OPENINFERENCE_KEYS)
 
 
 def span_attributes(
-    ctx: otel_context.Context | None = None, trace_id: int | None = None
+    ctx: otel_context.Context | None = None, span: Span | None = None
 ) -> dict[str, Any]:
     """The attributes a span started in ``ctx`` carries from its context (``ctx`` defaults to the
-    current one). ``trace_id``: the span's trace, when the caller knows it (else read from the
-    context's span). Empty when there is nothing to stamp. The result may be shared: copy it
-    before changing it."""
+    current one). ``span``: the span, when it has started already (its trace is then read from
+    it, not from the context's span). Empty when there is nothing to stamp. The result may be
+    shared: copy it before changing it."""
     if ctx is None:
         ctx = otel_context.get_current()
     attributes = get_attributes(ctx).span_attributes()
@@ -53,8 +55,7 @@ def span_attributes(
         attributes = {**static, **attributes}
     attributes = _with_openinference(attributes, ctx)
     if open_traces.has_overrides:
-        if trace_id is None:
-            trace_id = trace.get_current_span(ctx).get_span_context().trace_id
+        trace_id = (span or trace.get_current_span(ctx)).get_span_context().trace_id
         overrides = open_traces.overrides_of(trace_id)
         if overrides:
             attributes = {**attributes, **overrides}
@@ -62,7 +63,7 @@ def span_attributes(
 
 
 def _with_openinference(ours: dict[str, Any], ctx: otel_context.Context) -> dict[str, Any]:
-    if not any(key in ctx for key, _ in _OPENINFERENCE_KEYS):  # nearly always: no such block
+    if _OPENINFERENCE_KEYSET.isdisjoint(ctx):  # nearly always: no such block
         return ours
     found: dict[str, Any] = {}
     for key, attribute in _OPENINFERENCE_KEYS:
