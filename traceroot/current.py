@@ -7,7 +7,6 @@ another library's) and does nothing outside a span.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,7 +18,7 @@ from traceroot.config import current as current_settings
 from traceroot.context import normalize_id, normalize_metadata, normalize_tags
 from traceroot.guard import contained
 from traceroot.model_calls import model_calls
-from traceroot.serialize import exportable, to_json
+from traceroot.serialize import exportable, json_object, to_json
 from traceroot.trace_state import open_traces
 
 _updating = contained("observe.update")
@@ -88,7 +87,7 @@ def update_current_span(
 
 def _read_json_object(span: Span, key: str) -> dict[str, Any]:
     attributes = getattr(span, "attributes", None) or {}
-    return _loads_object(attributes.get(key))
+    return json_object(attributes.get(key))
 
 
 def update_current_trace(
@@ -127,23 +126,12 @@ def update_current_trace(
         new_metadata = normalize_metadata(metadata)
         if new_metadata:
             known_metadata = previous.get(semconv.TRACE_METADATA)
-            merged = {**_loads_object(known_metadata), **new_metadata}
+            merged = {**json_object(known_metadata), **new_metadata}
             budget = current_settings().max_attribute_bytes
             attributes[semconv.TRACE_METADATA] = to_json(merged, budget=budget)
         if attributes and not open_traces.update(span_context.trace_id, attributes):
             # Not tracked (the span comes from a provider without our processor): do what we can.
             trace.get_current_span().set_attributes(attributes)
-
-
-def _loads_object(text: object) -> dict[str, Any]:
-    """A JSON object traceroot wrote earlier, or ``{}`` (also for a truncated one)."""
-    if not isinstance(text, str):
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) and value.get("truncated") is not True else {}
 
 
 def get_current_trace_id() -> str | None:

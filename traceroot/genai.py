@@ -22,6 +22,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span
 
 from traceroot import semconv, spans
+from traceroot.guard import contained
 from traceroot.model_calls import model_calls
 from traceroot.spans import SpanKind
 
@@ -55,13 +56,25 @@ def _stream_parent() -> otel_context.Context | None:
     """Nest a provider call under the framework call whose stream it is reading, if any."""
     current = otel_context.get_current()
     span_context = trace.get_current_span(current).get_span_context()
-    if not span_context.is_valid:
-        return None
+    if not span_context.is_valid or model_calls.is_open_model(span_context.span_id):
+        return None  # no trace; or another model span is current (another instrumentation's)
     framework = model_calls.stream_parent(span_context.trace_id)
     return trace.set_span_in_context(framework, current) if framework is not None else None
 
 
 Attributes = dict[str, Any]
+
+
+_settling = contained("genai.settle")
+
+
+def set_final(span: Span, attributes: Attributes) -> None:
+    """Set a model span's last attributes once the one-llm-span-per-call verdict is applied to
+    them (:mod:`traceroot.model_calls`). Guarded on its own: a failure to read the response must
+    not leave an enclosing span carrying usage."""
+    with _settling:
+        model_calls.settle(span, attributes)
+        span.set_attributes(attributes)
 
 
 def set_content(attributes: Attributes, key: str, value: Any) -> None:

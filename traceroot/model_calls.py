@@ -35,6 +35,13 @@ from traceroot.trace_state import open_traces
 # model calls (an agent step, a retry wrapper). Bounded: a model span starts once per call, but a
 # deep agent should not pay for a walk to its root.
 _MAX_WALK: Final = 16
+# Model spans another tracer started and never ended (a stream it dropped unread) stay open here
+# forever: past this many, the oldest are forgotten.
+_MAX_OPEN: Final = 10_000
+# When model spans started, for the last traces: for the spans other tracers type only when they
+# end (see started_between).
+_MAX_TRACES_LOGGED: Final = 2_048
+_MAX_STARTS_PER_TRACE: Final = 256
 
 USAGE_PREFIXES: Final = (semconv.GEN_AI_USAGE_PREFIX, semconv.OPENINFERENCE_TOKEN_COUNT_PREFIX)
 
@@ -53,17 +60,27 @@ class ModelCalls:
     """Open model spans by span id, and whether a model span started under each."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # Re-entrant: a stream dropped unread ends its span from a finalizer, which the garbage
+        # collector may run in this thread while it holds the lock.
+        self._lock = threading.RLock()
         # started() and ended() run for every model span: one dict operation each, atomic on its
         # own, so no lock. Streams (rare, and a list to edit) take the lock.
         self._open: dict[int, _ModelSpan] = {}
         self._streams: dict[int, list[Span]] = {}  # trace id -> spans that returned a stream
+        self._starts: dict[int, list[int]] = {}  # trace id -> start times of its model spans
 
     def started(self, span: Any, *, foreign: bool) -> None:
-        """A model span started: register it, and mark the nearest open model span above it."""
+        """A model span started: register it, and mark the nearest open model span above it (or
+        the framework call whose returned stream is being read, if it has none)."""
         context = span.get_span_context()
         enclosing = self._nearest_open_model(span)
-        self._open[context.span_id] = _ModelSpan(span, foreign)
+        if enclosing is None and self._streams:
+            enclosing = self._reading_stream(context.trace_id)
+        spans = self._open
+        if len(spans) >= _MAX_OPEN:
+            spans.pop(next(iter(spans)), None)
+        spans[context.span_id] = _ModelSpan(span, foreign)
+        self._log_start(context.trace_id, getattr(span, "start_time", None))
         if enclosing is None:
             return
         enclosing.enclosing = True
@@ -74,6 +91,28 @@ class ModelCalls:
         if self._streams:
             with self._lock:
                 self._forget_stream(enclosing.span.get_span_context().span_id)
+
+    def _reading_stream(self, trace_id: int) -> _ModelSpan | None:
+        framework = self.stream_parent(trace_id)
+        return self._open.get(framework.get_span_context().span_id) if framework else None
+
+    def _log_start(self, trace_id: int, start_ns: int | None) -> None:
+        if start_ns is None:
+            return
+        starts = self._starts.get(trace_id)
+        if starts is None:
+            if len(self._starts) >= _MAX_TRACES_LOGGED:
+                self._starts.pop(next(iter(self._starts)), None)
+            starts = self._starts.setdefault(trace_id, [])
+        if len(starts) < _MAX_STARTS_PER_TRACE:
+            starts.append(start_ns)
+
+    def started_between(self, trace_id: int, start_ns: int, end_ns: int) -> bool:
+        """Whether a model span that took part in this protocol started in ``trace_id`` between
+        the two times. For another tracer's span typed only when it ended (OpenInference's
+        LangChain spans), which no model span could be seen to start under."""
+        starts = self._starts.get(trace_id, ())
+        return any(start_ns <= start <= end_ns for start in list(starts))
 
     def _nearest_open_model(self, span: Any) -> _ModelSpan | None:
         parent = getattr(span, "parent", None)
@@ -110,6 +149,9 @@ class ModelCalls:
         for key in [key for key in attributes if key.startswith(USAGE_PREFIXES)]:
             del attributes[key]
         return True
+
+    def is_open_model(self, span_id: int) -> bool:
+        return span_id in self._open
 
     def hold_usage(self, span: Span, usage: dict[str, Any]) -> bool:
         """Keep ``usage`` given to an open model span of traceroot's (``update_current_span``)

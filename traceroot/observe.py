@@ -17,10 +17,9 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN, Span
 
-from traceroot import semconv, spans
+from traceroot import semconv, spans, stamping
 from traceroot.config import current as current_settings
 from traceroot.context import (
-    get_attributes,
     normalize_id,
     normalize_metadata,
     normalize_tags,
@@ -29,6 +28,7 @@ from traceroot.context import (
 from traceroot.generators import ResumeHooks, async_generator_function, generator_function
 from traceroot.guard import contained
 from traceroot.model_calls import model_calls
+from traceroot.serialize import json_object
 from traceroot.spans import ObservedSpan, SpanKind
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -96,14 +96,15 @@ class _Observation:
         return started
 
     def _stamp_own_values(self, span: Span, parent: otel_context.Context) -> None:
-        # The processor stamped the context's tags and metadata; these join them on this span only.
-        inherited = get_attributes(parent)
+        # The span started with the context's tags and metadata (every source of them, see
+        # traceroot.stamping); these join them on this span only.
+        inherited = stamping.span_attributes(parent)
         if self.tags:
-            span.set_attribute(semconv.SPAN_TAGS, list(dict.fromkeys(inherited.tags + self.tags)))
+            tags = (*inherited.get(semconv.SPAN_TAGS, ()), *self.tags)
+            span.set_attribute(semconv.SPAN_TAGS, list(dict.fromkeys(tags)))
         if self.metadata:
-            spans.set_json(
-                span, semconv.SPAN_METADATA, {**inherited.metadata, **self.metadata}, content=False
-            )
+            metadata = {**json_object(inherited.get(semconv.SPAN_METADATA)), **self.metadata}
+            spans.set_json(span, semconv.SPAN_METADATA, metadata, content=False)
 
     def end(
         self, span: Span, result: Any = _NOT_CAPTURED, error: BaseException | None = None

@@ -17,7 +17,8 @@ from traceroot import genai, semconv, spans
 from traceroot.config import current as current_settings
 from traceroot.foreign import FRAMEWORK_SCOPES, covered, kind_at_start
 from traceroot.guard import contained
-from traceroot.model_calls import is_usage
+from traceroot.model_calls import is_usage, model_calls
+from traceroot.serialize import json_object
 from traceroot.spans import TRACER_NAME, SpanKind
 
 _reading = contained("reading.read")
@@ -43,20 +44,35 @@ def read(span: ReadableSpan) -> ReadableSpan:
     kind = original.get(semconv.SPAN_TYPE) or kind_at_start(original)
     if kind is None:
         return span
-    if kind == _LLM and covered(FRAMEWORK_SCOPES.get(scope.name if scope else "")):
+    if covered(FRAMEWORK_SCOPES.get(scope.name if scope else "")):
+        kind = _SPAN  # a repeat of traceroot's own span for the same run: counted there
+    elif kind == _LLM and semconv.SPAN_TYPE not in original and _saw_a_call_inside(span):
         kind = _SPAN
     attributes = dict(original)
     attributes[semconv.SPAN_TYPE] = kind
-    with _reading:
-        if semconv.OPENINFERENCE_SPAN_KIND in original:
-            _read_openinference(original, attributes)
-        _read_older_genai(original, attributes)
+    try:
+        with _reading:
+            if semconv.OPENINFERENCE_SPAN_KIND in original:
+                _read_openinference(original, attributes)
+            _read_older_genai(original, attributes)
+    finally:
         if kind != _LLM:
             # Usage belongs to the one llm span of a call; anything else (a model span that
             # encloses another, a chain that sums its children) would count it twice.
             for key in [key for key in attributes if is_usage(key)]:
                 del attributes[key]
     return _copy(span, attributes)
+
+
+def _saw_a_call_inside(span: ReadableSpan) -> bool:
+    """For a model span typed only now, when it ended (it took no part in the protocol while it
+    ran): whether a model span of the protocol started in its trace while it ran. Such a span
+    (OpenInference's LangChain spans are never current, so nothing nests under them) then
+    stands beside the call's llm span, not for a call of its own."""
+    context = span.context
+    if context is None or span.start_time is None or span.end_time is None:
+        return False
+    return model_calls.started_between(context.trace_id, span.start_time, span.end_time)
 
 
 def _copy(span: ReadableSpan, attributes: dict[str, Any]) -> ReadableSpan:
@@ -109,7 +125,7 @@ def _read_openinference(original: Mapping[str, Any], attributes: dict[str, Any])
     # Usage and parameters are recorded by genai, as for traceroot's own spans: one rule.
     read: dict[str, Any] = {}
     genai.set_usage(read, {name: original.get(key) for key, name in _OPENINFERENCE_USAGE.items()})
-    parameters = _json_object(original.get(semconv.OPENINFERENCE_INVOCATION_PARAMETERS))
+    parameters = json_object(original.get(semconv.OPENINFERENCE_INVOCATION_PARAMETERS))
     if parameters:
         genai.set_model_parameters(read, parameters, as_json="always")
     for key, value in read.items():
@@ -170,16 +186,6 @@ def _value(value: object, mime_type: object) -> Any:
         except ValueError:
             return value
     return value
-
-
-def _json_object(value: object) -> dict[str, Any]:
-    if not isinstance(value, str):
-        return {}
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
 
 
 def _messages(original: Mapping[str, Any], prefix: str) -> list[dict[str, Any]]:

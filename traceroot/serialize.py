@@ -37,6 +37,18 @@ def to_json(value: Any, *, budget: int = DEFAULT_BUDGET) -> str:
     return to_json_checked(value, budget=budget)[0]
 
 
+def json_object(text: object) -> dict[str, Any]:
+    """The object in JSON text written earlier (by traceroot or another tracer), or ``{}``: for
+    anything else, and for a value cut to the size budget."""
+    if not isinstance(text, str):
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) and value.get("truncated") is not True else {}
+
+
 def exportable(text: str) -> str:
     """``text`` as UTF-8 can carry it: a lone surrogate (which no exporter can encode, and which
     would lose the whole batch it is in) becomes U+FFFD; a pair written as two halves is joined.

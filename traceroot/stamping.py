@@ -16,7 +16,6 @@ processor, from this same function.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Final
 
 from opentelemetry import context as otel_context
@@ -27,7 +26,7 @@ from traceroot import semconv
 from traceroot.config import current as current_settings
 from traceroot.config import static_attributes
 from traceroot.context import get_attributes
-from traceroot.serialize import to_json
+from traceroot.serialize import json_object, to_json
 from traceroot.trace_state import open_traces
 
 # OpenInference's context keys, and the attribute each stands for.
@@ -62,6 +61,19 @@ def span_attributes(
     return attributes
 
 
+def ids(ctx: otel_context.Context) -> tuple[str | None, str | None]:
+    """The session and user in force in ``ctx``, from traceroot's blocks or OpenInference's."""
+    ours = get_attributes(ctx)
+    session, user = ours.session_id, ours.user_id
+    if session is None:
+        found = ctx.get(semconv.OPENINFERENCE_SESSION_ID)
+        session = found if isinstance(found, str) else None
+    if user is None:
+        found = ctx.get(semconv.OPENINFERENCE_USER_ID)
+        user = found if isinstance(found, str) else None
+    return session, user
+
+
 def _with_openinference(ours: dict[str, Any], ctx: otel_context.Context) -> dict[str, Any]:
     if _OPENINFERENCE_KEYSET.isdisjoint(ctx):  # nearly always: no such block
         return ours
@@ -90,11 +102,6 @@ def _with_openinference(ours: dict[str, Any], ctx: otel_context.Context) -> dict
 
 
 def _merge_json_objects(under: str, over: str) -> str:
-    """Two JSON objects' keys in one (``over`` wins); ``over`` alone if either is not one."""
-    try:
-        first, second = json.loads(under), json.loads(over)
-    except ValueError:
-        return over
-    if not isinstance(first, dict) or not isinstance(second, dict):
-        return over
-    return to_json({**first, **second}, budget=current_settings().max_attribute_bytes)
+    """Two JSON objects' keys in one (``over`` wins)."""
+    merged = {**json_object(under), **json_object(over)}
+    return to_json(merged, budget=current_settings().max_attribute_bytes)

@@ -264,3 +264,40 @@ def test_a_later_patch_that_skips_traceroots_is_reported_bypassed(
     finally:
         integration.uninstrument()
         del toy_module.Client.inherited
+
+
+def test_a_subclass_method_calling_super_is_neither_wrapped_twice_nor_bypassed(
+    toy_module: types.ModuleType,
+) -> None:
+    def inherited(self: Any, x: Any) -> Any:  # the user's own override
+        return super(toy_module.Client, self).inherited(x)
+
+    toy_module.Client.inherited = inherited
+    integration = _Overriding()
+    integration.instrument()
+    try:
+        assert toy_module.Client().inherited(3) == ("inherited", 3)
+        assert [label for label, _, _ in CALLS] == ["ours"]  # once, from the base class
+        assert vars(toy_module.Client)["inherited"] is inherited
+        assert integration.bypassed() == []
+    finally:
+        integration.uninstrument()
+        del toy_module.Client.inherited
+
+
+def test_uninstrument_leaves_what_another_instrumentation_put_back(
+    toy_module: types.ModuleType,
+) -> None:
+    # The other instrumentation patched first, traceroot wrapped its patch, then the other one
+    # uninstrumented, putting back the original it saw.
+    original = vars(toy_module.Base)["inherited"]
+    toy_module.Client.inherited = _other_patch(original)
+    integration = _Overriding()
+    integration.instrument()
+    toy_module.Client.inherited = original
+    assert integration.bypassed() == ["traceroot_test_toy.Client.inherited"]
+    integration.uninstrument()
+    # Not its stale patch back: what it chose stays.
+    assert vars(toy_module.Client)["inherited"] is original
+    assert vars(toy_module.Base)["inherited"] is original
+    del toy_module.Client.inherited

@@ -4,7 +4,8 @@
 
 INSTRUMENTATION: ``openinference`` (its OpenAI and LangChain instrumentors) or ``openai-v2``;
 ORDER: ``before`` or ``after`` traceroot.instrument(); CALL: ``plain``, ``stream``,
-``chat-openai`` or ``chat-openai-stream``. Every call runs inside one traceroot session block
+``async-stream``, ``chat-openai``, ``chat-openai-stream`` or ``llama-index-stream`` (LlamaIndex's
+OpenAI LLM, whose provider call runs as its returned stream is read). Every call runs inside one traceroot session block
 and one ``@observe`` span, so the whole run is one trace.
 
 Instrumentors patch process-wide state that no uninstrument fully restores, so each scenario
@@ -13,6 +14,7 @@ gets a process of its own.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from typing import Any
@@ -46,6 +48,23 @@ def _instrument_other(name: str) -> None:
 
 
 def _call(kind: str, url: str) -> None:
+    if kind == "async-stream":
+        asyncio.run(_async_stream(url))
+        return
+    if kind == "llama-index-stream":
+        from llama_index.core.llms import ChatMessage
+        from llama_index.llms.openai import OpenAI as LlamaOpenAI
+
+        llm = LlamaOpenAI(
+            model="gpt-4o-mini",
+            api_key="sk-test",
+            api_base=url,
+            max_retries=0,
+            additional_kwargs={"stream_options": {"include_usage": True}},
+        )
+        for _ in llm.stream_chat([ChatMessage(role="user", content="hello there")]):
+            pass
+        return
     if kind in ("plain", "stream"):
         import openai
 
@@ -71,6 +90,20 @@ def _call(kind: str, url: str) -> None:
     else:
         for _ in model.stream("hello there"):
             pass
+
+
+async def _async_stream(url: str) -> None:
+    import openai
+
+    client = openai.AsyncOpenAI(base_url=url, api_key="sk-test")
+    stream = await client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "hello there"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    async for _ in stream:
+        pass
 
 
 def main() -> None:

@@ -49,6 +49,37 @@ def test_openinference_using_attributes_reaches_observe_spans(spans: Spans) -> N
     assert json.loads(second.attributes[semconv.SPAN_METADATA]) == {"plan": "pro", "tier": 2}
 
 
+def test_observe_own_tags_and_metadata_join_openinference_ones(spans: Spans) -> None:
+    from openinference.instrumentation import using_attributes as oi_using_attributes
+
+    @traceroot.observe(tags=["own"], metadata={"own": 1})
+    def tagged() -> None:
+        return None
+
+    with oi_using_attributes(session_id="oi-chat", tags=["oi"], metadata={"oi": "m"}):
+        tagged()
+
+    attributes = spans.one("tagged").attributes
+    assert attributes[semconv.SESSION_ID] == "oi-chat"
+    assert attributes[semconv.SPAN_TAGS] == ("oi", "own")
+    assert json.loads(attributes[semconv.SPAN_METADATA]) == {"oi": "m", "own": 1}
+
+
+@pytest.mark.usefixtures("langchain_traced")
+def test_an_openinference_session_wins_over_a_runs_thread_id(spans: Spans) -> None:
+    from langchain_core.runnables import RunnableLambda
+    from openinference.instrumentation import using_attributes as oi_using_attributes
+
+    @traceroot.observe(name="root")
+    def root() -> object:
+        return RunnableLambda(lambda x: x).invoke(1, {"configurable": {"thread_id": "lc-thread"}})
+
+    with oi_using_attributes(session_id="oi-session"):
+        root()
+
+    assert {span.attributes[semconv.SESSION_ID] for span in spans.all()} == {"oi-session"}
+
+
 @pytest.fixture
 def langchain_traced() -> Iterator[None]:
     traceroot.instrument(integrations=["langchain", "openai"])
@@ -190,3 +221,62 @@ def test_doctor_lists_the_other_instrumentations_installed() -> None:
     assert {"name": "openai", "distribution": "openinference-instrumentation-openai"} in [
         {"name": item["name"], "distribution": item["distribution"]} for item in others
     ]
+
+
+@pytest.mark.parametrize("langchain", ["on", "off"])
+def test_openinference_langchain_spans_count_no_call_twice(langchain: str) -> None:
+    """OpenInference's LangChain spans are typed only when they end and are never current: with
+    traceroot's LangChain integration on they repeat its spans (plain spans here); with it off,
+    the model span beside the provider call it made is not a second llm span either."""
+    done = run_script(
+        """
+        import json
+        from langchain_core.tools import tool
+        from langchain_openai import ChatOpenAI
+        from openinference.instrumentation.langchain import LangChainInstrumentor
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+        import traceroot
+        from traceroot.foreign import ReadingExporter
+        from tests.integrations.openai_server import start_openai_server
+
+        info, server = start_openai_server()
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(ReadingExporter(exporter)))
+        trace.set_tracer_provider(provider)
+        traceroot.instrument(exporter="none")
+        LangChainInstrumentor().instrument()
+
+        @tool
+        def get_weather(city: str) -> str:
+            "The weather in a city."
+            return "sunny"
+
+        model = ChatOpenAI(base_url=info.url, api_key="sk-test", model="gpt-4o-mini")
+        with traceroot.start_span("turn", type="agent"):
+            model.invoke("hello there")
+            get_weather.invoke({"city": "Paris"})
+        for span in exporter.get_finished_spans():
+            print(json.dumps([span.instrumentation_scope.name, span.name, dict(span.attributes)]))
+        server.shutdown()
+        """,
+        env={"TRACEROOT_INSTRUMENT_LANGCHAIN": "true" if langchain == "on" else "false"},
+        cwd=os.getcwd(),
+    )
+    assert done.returncode == 0, done.stderr
+    spans = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("[")]
+    kinds = {
+        (scope, name): attributes.get("traceroot.span.type") for scope, name, attributes in spans
+    }
+    with_usage = [(scope, name) for scope, name, attributes in spans if _usage(attributes)]
+    assert with_usage == [("traceroot", "chat gpt-4o-mini")]
+    assert kinds[("traceroot", "chat gpt-4o-mini")] == "llm"
+    assert kinds[("openinference.instrumentation.langchain", "ChatOpenAI")] == "span"
+    if langchain == "on":
+        assert kinds[("traceroot", "get_weather")] == "tool"
+        assert kinds[("openinference.instrumentation.langchain", "get_weather")] == "span"
+    else:
+        assert kinds[("openinference.instrumentation.langchain", "get_weather")] == "tool"

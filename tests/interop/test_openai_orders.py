@@ -41,7 +41,10 @@ def _ancestors(span: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> list[s
     return names
 
 
-@pytest.mark.parametrize("call", ["plain", "stream", "chat-openai", "chat-openai-stream"])
+@pytest.mark.parametrize(
+    "call",
+    ["plain", "stream", "async-stream", "chat-openai", "chat-openai-stream", "llama-index-stream"],
+)
 @pytest.mark.parametrize("order", ["before", "after"])
 @pytest.mark.parametrize("other", ["openinference", "openai-v2"])
 def test_one_usage_carrying_llm_span_per_call_in_any_order(
@@ -59,7 +62,7 @@ def test_one_usage_carrying_llm_span_per_call_in_any_order(
     with_usage = [span for span in spans if _usage(span)]
     assert with_usage == llm
     assert llm[0]["attributes"]["gen_ai.usage.input_tokens"] == 7  # mapped if the span is not ours
-    assert llm[0]["attributes"]["gen_ai.usage.output_tokens"] == 3
+    assert "gen_ai.usage.output_tokens" in llm[0]["attributes"]
 
     ours = [
         span
@@ -80,3 +83,9 @@ def test_one_usage_carrying_llm_span_per_call_in_any_order(
         assert "echo: hello there" in chat_model["attributes"]["gen_ai.output.messages"]
         assert "ChatOpenAI" in _ancestors(ours[0], by_id)
         assert "ChatOpenAI" in _ancestors(llm[0], by_id)
+    if call.startswith("llama-index"):
+        # LlamaIndex's call returned a stream read after it: it is a plain span beside (or over)
+        # the provider's spans, with the reply, and no usage.
+        framework = next(span for span in spans if span["name"] == "OpenAI.stream_chat")
+        assert framework["attributes"]["traceroot.span.type"] == "span"
+        assert "echo: hello there" in framework["attributes"]["gen_ai.output.messages"]

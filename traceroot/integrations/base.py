@@ -75,6 +75,7 @@ class _Applied(NamedTuple):
     attribute: str
     original: Any
     owned: bool  # the attribute was in the owner's own __dict__ (not inherited)
+    installed: Any  # what traceroot put there
 
 
 class BaseIntegration:
@@ -90,7 +91,8 @@ class BaseIntegration:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._applied: list[_Applied] = []
-        self._watched: list[tuple[type, str]] = []  # (class, method) patched with ``overrides``
+        # (class, method, original) of the targets patched with ``overrides``
+        self._watched: list[tuple[type, str, Any]] = []
         self._waiting: list[Callable[[types.ModuleType], None]] = []
         self._instrumented = False
         self.errors: list[str] = []
@@ -149,41 +151,33 @@ class BaseIntegration:
             raise
         owned = attribute in getattr(owner, "__dict__", {})
         made = target.resolve_factory()(self)
-        setattr(
-            owner, attribute, made(original) if target.replaces else _wrap(owner, original, made)
-        )
-        self._applied.append(_Applied(owner, attribute, original, owned))
+        installed = made(original) if target.replaces else _wrap(owner, original, made)
+        setattr(owner, attribute, installed)
+        self._applied.append(_Applied(owner, attribute, original, owned, installed))
         if target.overrides and isinstance(owner, type):
-            self._watched.append((owner, attribute))
+            self._watched.append((owner, attribute, original))
             for subclass in _subclasses(owner):
                 own = vars(subclass).get(attribute)
-                if own is not None and not self._reaches_ours(own):
-                    setattr(subclass, attribute, _wrap(subclass, own, made))
-                    self._applied.append(_Applied(subclass, attribute, own, True))
-
-    def _reaches_ours(self, function: Any) -> bool:
-        """Whether calling ``function`` runs one of traceroot's wrappers (it is one, or wraps
-        one: instrumentations mark what they wrap with ``__wrapped__``)."""
-        ours = {
-            id(vars(a.owner)[a.attribute]) for a in self._applied if a.attribute in vars(a.owner)
-        }
-        for _ in range(32):  # a chain of wrappers; bounded against a cycle
-            if function is None:
-                return False
-            if id(function) in ours:
-                return True
-            function = getattr(function, "__wrapped__", None)
-        return False
+                # Another instrumentation's patch of the original (it marks what it wraps with
+                # ``__wrapped__``), made before traceroot came: it calls the original, so wrap it
+                # too. A subclass's own method (one calling ``super()``) already runs ours.
+                if own is not None and own is not original and _wraps(own, {id(original)}):
+                    wrapped = _wrap(subclass, own, made)
+                    setattr(subclass, attribute, wrapped)
+                    self._applied.append(_Applied(subclass, attribute, own, True, wrapped))
 
     def bypassed(self) -> list[str]:
-        """Methods where a subclass's own version (another instrumentation's patch, added after
-        traceroot's) does not run traceroot's wrapper: calls through them make no span."""
+        """Methods where a subclass's own version does not run traceroot's wrapper, because it
+        is the unpatched original or another instrumentation's patch of it, set after traceroot
+        patched (or put back by that instrumentation's uninstrument): calls through them make
+        no span."""
         with self._lock:
+            ours = {id(applied.installed) for applied in self._applied}
             found = []
-            for owner, attribute in self._watched:
+            for owner, attribute, original in self._watched:
                 for subclass in _subclasses(owner):
                     own = vars(subclass).get(attribute)
-                    if own is not None and not self._reaches_ours(own):
+                    if own is not None and _wraps(own, {id(original)}) and not _wraps(own, ours):
                         found.append(f"{subclass.__module__}.{subclass.__qualname__}.{attribute}")
             return found
 
@@ -197,6 +191,11 @@ class BaseIntegration:
     def _restore_all(self) -> None:
         while self._applied:
             applied = self._applied.pop()
+            current = getattr(applied.owner, "__dict__", {}).get(applied.attribute)
+            if current is not applied.installed:
+                # Replaced since (another instrumentation's uninstrument put back what it saw):
+                # putting ours or our original back would undo that.
+                continue
             if applied.owned:
                 setattr(applied.owner, applied.attribute, applied.original)
             else:
@@ -216,6 +215,18 @@ def _resolve(module: types.ModuleType, path: str) -> tuple[Any, str, Any]:
             if attribute in vars(klass):
                 return owner, attribute, vars(klass)[attribute]
     return owner, attribute, getattr(owner, attribute)
+
+
+def _wraps(function: Any, targets: set[int]) -> bool:
+    """Whether ``function`` is one of ``targets`` (by id) or wraps one, through the chain of
+    ``__wrapped__`` that wrapt and ``functools.wraps`` leave."""
+    for _ in range(32):  # bounded against a cycle
+        if function is None:
+            return False
+        if id(function) in targets:
+            return True
+        function = getattr(function, "__wrapped__", None)
+    return False
 
 
 def _subclasses(cls: type) -> list[type]:

@@ -19,12 +19,11 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span
 
-from traceroot import genai, semconv, spans
+from traceroot import genai, semconv, spans, stamping
 from traceroot.config import current as current_settings
-from traceroot.context import get_attributes, with_attributes
+from traceroot.context import with_attributes
 from traceroot.guard import contained
 from traceroot.integrations.langchain import messages as lc_messages
-from traceroot.model_calls import model_calls
 from traceroot.spans import SpanKind
 from traceroot.trace_state import open_traces
 
@@ -322,29 +321,27 @@ class TracerootHandler(BaseCallbackHandler):
         if run is None:
             return
         _leave(run)
+        attributes: dict[str, Any] = {}
+        if run.first_token is not None:
+            attributes[semconv.LLM_TIME_TO_FIRST_CHUNK] = run.first_token
         try:
-            attributes, message = lc_messages.model_response(response)
+            read, message = lc_messages.model_response(response)
+            attributes.update(read)
             text = attributes.get(semconv.GEN_AI_OUTPUT_MESSAGES)
             if message is not None and text is not None:
                 _hand_message(run.parent, message, text)
-            # If the provider's own span ran under this one, that is the llm span of this call:
-            # this one keeps its messages, not the usage.
-            model_calls.settle(run.span, attributes)
-            if run.first_token is not None:
-                attributes[semconv.LLM_TIME_TO_FIRST_CHUNK] = run.first_token
-            run.span.set_attributes(attributes)
         except Exception as error:  # noqa: BLE001 - contained like any guarded block
             _ending.failed(error)
+        # If the provider's own span ran under this one, that is the llm span of this call: this
+        # one keeps its messages, not the usage.
+        genai.set_final(run.span, attributes)
         run.span.end()
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         run = self._runs.get(run_id.int)
         if run is not None:
             _leave(run)
-            with _ending:
-                attributes: dict[str, Any] = {}
-                model_calls.settle(run.span, attributes)
-                run.span.set_attributes(attributes)
+            genai.set_final(run.span, {})
         self._fail(run_id, error)
 
     # -- Tools and retrievers ----------------------------------------------------------------------
@@ -455,11 +452,11 @@ def _metadata_ids(base: otel_context.Context, metadata: Mapping[str, Any] | None
     where LangChain also copies ``configurable`` values), for those the context does not set."""
     if not metadata or _ID_KEYS.isdisjoint(metadata):  # most runs: no ids at all, one C loop
         return {}
-    current = get_attributes(base)
+    session_now, user_now = stamping.ids(base)
     ids = {}
-    if current.session_id is None and (session := _first(metadata, _SESSION_KEYS)) is not None:
+    if session_now is None and (session := _first(metadata, _SESSION_KEYS)) is not None:
         ids["session_id"] = session
-    if current.user_id is None and (user := _first(metadata, _USER_KEYS)) is not None:
+    if user_now is None and (user := _first(metadata, _USER_KEYS)) is not None:
         ids["user_id"] = user
     return ids
 

@@ -17,7 +17,6 @@ from opentelemetry.trace import Span
 from traceroot import genai, semconv
 from traceroot.guard import contained
 from traceroot.integrations.openai.endpoint import StreamAccumulator
-from traceroot.model_calls import model_calls
 
 _accumulating = contained("openai.stream.chunk")
 _recording = contained("openai.stream.end")
@@ -47,15 +46,15 @@ class StreamRecorder:
     def finish(self, error: BaseException | None = None) -> None:
         if not self._done.acquire(blocking=False):
             return  # already ended
+        attributes: dict[str, Any] = {}
         with _recording:
-            attributes: dict[str, Any] = {}
             if self.first_chunk_after is not None:
                 attributes[semconv.LLM_TIME_TO_FIRST_CHUNK] = self.first_chunk_after
-            self.accumulator.record(attributes)
             if not self.exhausted:
                 attributes[semconv.LLM_STREAM_PARTIAL] = True
-            model_calls.settle(self.span, attributes)
-            self.span.set_attributes(attributes)
+            self.accumulator.record(attributes)
+        genai.set_final(self.span, attributes)
+        with _recording:
             if error is not None and not isinstance(error, GeneratorExit):
                 genai.record_error(self.span, error)
         self.span.end()

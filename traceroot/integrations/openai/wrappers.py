@@ -23,7 +23,6 @@ from traceroot.integrations.openai.embeddings import CompletionsEndpoint, Embedd
 from traceroot.integrations.openai.endpoint import Endpoint
 from traceroot.integrations.openai.responses import ResponsesEndpoint
 from traceroot.integrations.openai.streams import AsyncStream, StreamRecorder, SyncStream
-from traceroot.model_calls import model_calls
 
 ENDPOINTS: Final[dict[str, Endpoint]] = {
     "/chat/completions": ChatEndpoint(),
@@ -88,27 +87,26 @@ def _server(client: Any) -> dict[str, Any]:
 
 
 def _fail(call: _Call, error: BaseException) -> None:
+    genai.set_final(call.span, {})
     with _reading_response:
-        attributes: dict[str, Any] = {}
-        model_calls.settle(call.span, attributes)
-        call.span.set_attributes(attributes)
         genai.record_error(call.span, error)
     call.span.end()
 
 
-def _succeed(call: _Call, result: Any) -> Any:
+def _succeed(call: _Call, result: Any, *, is_async: bool) -> Any:
     """Record the response and end the span, or hand back a stream proxy that will."""
+    attributes: dict[str, Any] = {}
     with _reading_response:
-        if call.stream and hasattr(result, "__next__"):
+        # By the client's kind, not the result's: another instrumentation's stream proxy (one
+        # traceroot wraps when it patched the client first) may offer both protocols.
+        if call.stream and not is_async and hasattr(result, "__next__"):
             return SyncStream(result, _recorder(call))
-        if call.stream and hasattr(result, "__anext__"):
+        if call.stream and is_async and hasattr(result, "__anext__"):
             return AsyncStream(result, _recorder(call))
-        attributes: dict[str, Any] = {}
         parsed = _parsed(result)
         if parsed is not None:
             call.endpoint.record_response(attributes, parsed)
-        model_calls.settle(call.span, attributes)
-        call.span.set_attributes(attributes)
+    genai.set_final(call.span, attributes)
     call.span.end()
     return result
 
@@ -144,7 +142,7 @@ def sync_request(integration: BaseIntegration) -> Wrapper:
             _fail(call, error)
             raise
         otel_context.detach(token)
-        return _succeed(call, result)
+        return _succeed(call, result, is_async=False)
 
     return wrapper
 
@@ -164,6 +162,6 @@ def async_request(integration: BaseIntegration) -> Wrapper:
             _fail(call, error)
             raise
         otel_context.detach(token)
-        return _succeed(call, result)
+        return _succeed(call, result, is_async=True)
 
     return wrapper
