@@ -55,6 +55,27 @@ def usage_of(span: ReadableSpan) -> dict[str, Any]:
     }
 
 
+def assert_enclosing_keeps_reply(span: ReadableSpan, reply: str) -> None:
+    """An enclosing model span: a plain span without usage, the reply kept in both conventions."""
+    assert span.attributes[semconv.SPAN_TYPE] == "span"
+    assert usage_of(span) == {}
+    assert span.attributes["llm.output_messages.0.message.content"] == reply
+    assert json.loads(span.attributes[semconv.GEN_AI_OUTPUT_MESSAGES]) == [
+        {"role": "assistant", "parts": [{"type": "text", "content": reply}]}
+    ]
+
+
+def assert_usage_carrier(span: ReadableSpan, prompt: int, completion: int) -> None:
+    """The call's one `llm` span: OpenInference's counts kept, the GenAI ones added."""
+    assert span.attributes[semconv.SPAN_TYPE] == "llm"
+    assert usage_of(span) == {
+        "llm.token_count.prompt": prompt,
+        "llm.token_count.completion": completion,
+        "gen_ai.usage.input_tokens": prompt,
+        "gen_ai.usage.output_tokens": completion,
+    }
+
+
 def end_with(span: Span, attributes: Mapping[str, Any]) -> None:
     """End a foreign span the way instrumentations do: the response read, then one write."""
     span.set_attributes(dict(attributes))
@@ -462,20 +483,8 @@ def test_foreign_model_span_enclosing_a_foreign_model_span_is_a_plain_span(spans
     outer_span, inner_span = spans.one("framework chat"), spans.one("provider chat")
     assert parent_of(inner_span) == span_id(outer_span)
     assert outer_span.parent is None
-    assert outer_span.attributes[semconv.SPAN_TYPE] == "span"
-    assert usage_of(outer_span) == {}
-    # the reply stays on the enclosing span, in both conventions
-    assert outer_span.attributes["llm.output_messages.0.message.content"] == "hi"
-    assert json.loads(outer_span.attributes[semconv.GEN_AI_OUTPUT_MESSAGES]) == [
-        {"role": "assistant", "parts": [{"type": "text", "content": "hi"}]}
-    ]
-    assert inner_span.attributes[semconv.SPAN_TYPE] == "llm"
-    assert usage_of(inner_span) == {
-        "llm.token_count.prompt": 20,
-        "llm.token_count.completion": 5,
-        "gen_ai.usage.input_tokens": 20,
-        "gen_ai.usage.output_tokens": 5,
-    }
+    assert_enclosing_keeps_reply(outer_span, "hi")
+    assert_usage_carrier(inner_span, 20, 5)
 
 
 def test_foreign_model_span_enclosing_our_model_span_is_a_plain_span(spans: Spans) -> None:
@@ -487,11 +496,7 @@ def test_foreign_model_span_enclosing_our_model_span_is_a_plain_span(spans: Span
 
     outer_span, ours = spans.one("framework chat"), spans.one("chat m")
     assert parent_of(ours) == span_id(outer_span)
-    assert outer_span.attributes[semconv.SPAN_TYPE] == "span"
-    assert usage_of(outer_span) == {}
-    assert json.loads(outer_span.attributes[semconv.GEN_AI_OUTPUT_MESSAGES]) == [
-        {"role": "assistant", "parts": [{"type": "text", "content": "hi"}]}
-    ]
+    assert_enclosing_keeps_reply(outer_span, "hi")
     assert dict(ours.attributes or {}) == {
         semconv.SPAN_TYPE: "llm",
         semconv.GEN_AI_OPERATION_NAME: "chat",
@@ -686,18 +691,8 @@ def test_framework_instrumentation_model_span_is_plain_while_traceroot_covers_it
     chat_model("ChatOpenAI uncovered")
 
     covered, uncovered = spans.one("ChatOpenAI covered"), spans.one("ChatOpenAI uncovered")
-    assert covered.attributes[semconv.SPAN_TYPE] == "span"
-    assert usage_of(covered) == {}
-    assert json.loads(covered.attributes[semconv.GEN_AI_OUTPUT_MESSAGES]) == [
-        {"role": "assistant", "parts": [{"type": "text", "content": "hi"}]}
-    ]
-    assert uncovered.attributes[semconv.SPAN_TYPE] == "llm"
-    assert usage_of(uncovered) == {
-        "llm.token_count.prompt": 8,
-        "llm.token_count.completion": 2,
-        "gen_ai.usage.input_tokens": 8,
-        "gen_ai.usage.output_tokens": 2,
-    }
+    assert_enclosing_keeps_reply(covered, "hi")
+    assert_usage_carrier(uncovered, 8, 2)
 
 
 def test_framework_rule_leaves_other_scopes_alone(spans: Spans, langchain_covering: None) -> None:

@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
+
+from .local_http import Recorded, RecordingHandler, serve, write_chunk
 
 TOOL_MODELS = ("tool-model",)
 THINKING_MODELS = ("thinking-model",)
@@ -59,13 +60,6 @@ ERROR_TYPES = {
     500: "api_error",
     529: "overloaded_error",
 }
-
-
-@dataclass
-class Recorded:
-    path: str
-    headers: dict[str, str]
-    body: dict[str, Any]
 
 
 @dataclass
@@ -253,26 +247,13 @@ def error_body(status: int, message: str | None = None) -> dict[str, Any]:
     }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out at once, no 40 ms delayed-ACK stall
-    server: Any
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        return None
-
-    def do_GET(self) -> None:
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        self.server.recorded.append(Recorded(self.path.split("?")[0], headers, {}))
+class _Handler(RecordingHandler):
+    def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+        self.record()
         self._json(error_body(404, "not found"), 404)
 
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length", "0"))
-        body = json.loads(self.rfile.read(length) or b"{}")
-        path = self.path.split("?")[0]
-        self.server.recorded.append(
-            Recorded(path, {k.lower(): v for k, v in self.headers.items()}, body)
-        )
+    def do_POST(self) -> None:  # noqa: N802 (the name http.server calls)
+        path, body = self.record()
         model = str(body.get("model", ""))
         if model.startswith("error-"):
             status = int(model.split("-")[1])
@@ -326,22 +307,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _event(self, event: dict[str, Any]) -> None:
-        data = f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
-        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-        self.wfile.flush()
-
-
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 128  # many concurrent test clients connect at once
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients that hang up mid-stream (on purpose, in these tests) are not errors."""
+        write_chunk(self.wfile, f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode())
 
 
 def start_anthropic_server() -> tuple[AnthropicServer, ThreadingHTTPServer]:
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    server.recorded = []  # type: ignore[attr-defined]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = server.server_address[1]
-    return AnthropicServer(f"http://127.0.0.1:{port}", server.recorded), server  # type: ignore[attr-defined]
+    server, recorded, port = serve(_Handler)
+    return AnthropicServer(f"http://127.0.0.1:{port}", recorded), server

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
+
+from .local_http import Recorded, RecordingHandler, serve, write_chunk
 
 WEATHER_CALL = {
     "id": "call_weather_1",
@@ -36,13 +37,6 @@ TIME_CALL = {
     "type": "function",
     "function": {"name": "get_time", "arguments": '{"city": "San Francisco"}'},
 }
-
-
-@dataclass
-class Recorded:
-    path: str
-    headers: dict[str, str]
-    body: dict[str, Any]
 
 
 @dataclass
@@ -316,25 +310,13 @@ def _completion_chunks(body: dict[str, Any]) -> Iterator[dict[str, Any]]:
     }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out at once, no 40 ms delayed-ACK stall
-    server: Any
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        return None
-
-    def do_GET(self) -> None:
-        self.server.recorded.append(Recorded(self.path, dict(self.headers.items()), {}))
+class _Handler(RecordingHandler):
+    def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+        self.record()
         self._json({"error": {"message": "not found", "type": "invalid_request_error"}}, 404)
 
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length", "0"))
-        body = json.loads(self.rfile.read(length) or b"{}")
-        path = self.path.split("?")[0]
-        self.server.recorded.append(
-            Recorded(path, {k.lower(): v for k, v in self.headers.items()}, body)
-        )
+    def do_POST(self) -> None:  # noqa: N802 (the name http.server calls)
+        path, body = self.record()
         model = str(body.get("model", ""))
         if model.startswith("error-"):
             status = int(model.split("-")[1])
@@ -395,21 +377,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _chunk(self, data: bytes) -> None:
-        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-        self.wfile.flush()
-
-
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 128  # many concurrent test clients connect at once
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients that hang up mid-stream (on purpose, in these tests) are not errors."""
+        write_chunk(self.wfile, data)
 
 
 def start_openai_server() -> tuple[OpenAIServer, ThreadingHTTPServer]:
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    server.recorded = []  # type: ignore[attr-defined]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = server.server_address[1]
-    return OpenAIServer(f"http://127.0.0.1:{port}/v1", server.recorded), server  # type: ignore[attr-defined]
+    server, recorded, port = serve(_Handler)
+    return OpenAIServer(f"http://127.0.0.1:{port}/v1", recorded), server
