@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -49,9 +50,11 @@ print(json.dumps({"ms": ms, "loaded": loaded, "installed": installed}))
 
 
 def run(code: str, cwd: str) -> dict[str, object]:
-    env_python = sys.executable
+    # Bytecode is written and reused, as after `pip install`: tox sets PYTHONDONTWRITEBYTECODE,
+    # under which every run would compile traceroot's source again and measure the compiler.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     out = subprocess.run(
-        [env_python, "-c", code], cwd=cwd, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True
     ).stdout
     result: dict[str, object] = json.loads(out.strip().splitlines()[-1])
     return result
@@ -64,7 +67,7 @@ def main() -> None:
     baseline, ours = [], []
     last: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as cwd:
-        run(TRACEROOT, cwd)  # warm the bytecode caches once, for both sides
+        run(TRACEROOT, cwd)  # write the bytecode caches once, for both sides
         for _ in range(args.runs):
             baseline.append(float(run(BASELINE, cwd)["ms"]))  # type: ignore[arg-type]
             last = run(TRACEROOT, cwd)
