@@ -6,7 +6,10 @@ per event, which is most of what tracing costs in LangChain. Runs are kept by id
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import operator
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -51,16 +54,26 @@ _starting = contained("langchain.start")
 _ending = contained("langchain.end")
 
 
+# Before Python 3.11 asyncio cannot run a task in a given context, so LangChain and LangGraph
+# await a runnable's coroutine in the caller's own context, and their `_set_config_context` (where
+# the run's span is made current, see hooks.py) runs in a copy that is then dropped: code inside an
+# async run (an @observe function in a graph node, a provider's client in a tool) would start a
+# new trace. There, a child run started in an event loop has its span made current in the task it
+# started in, until it ends in that task. Root runs are left alone: LangChain ends them in another
+# task than the caller's, where the caller's context cannot be set back.
+_ATTACH_ASYNC_RUNS: Final = sys.version_info < (3, 11)
+
+
 class _Run:
     __slots__ = (
         "context",
         "first_token",
         "handed",
-        "llm_token",
         "model",
         "parent",
         "span",
         "started",
+        "token",
     )
 
     def __init__(
@@ -75,7 +88,7 @@ class _Run:
         self.context = context
         self.parent = parent
         self.model = model
-        self.llm_token: object = None
+        self.token: object = None
         self.started = time.monotonic() if model else 0.0  # for the time to the first token
         self.first_token: float | None = None
         # The last value handed between this run and its children, with its JSON: a sequence
@@ -192,10 +205,21 @@ class TracerootHandler(BaseCallbackHandler):
             open_traces.update(span.get_span_context().trace_id, stamped)
         run = _Run(span, trace.set_span_in_context(span, parent), parent_run, model=model)
         self._runs[run_id.int] = run
+        # asyncio._get_running_loop: None outside a running loop, where get_running_loop raises
+        if (
+            _ATTACH_ASYNC_RUNS
+            and parent_run is not None
+            and not model
+            and asyncio._get_running_loop() is not None
+        ):
+            run.token = otel_context.attach(run.context)
         return run
 
     def _close(self, run_id: UUID) -> _Run | None:
-        return self._runs.pop(run_id.int, None)
+        run = self._runs.pop(run_id.int, None)
+        if run is not None and run.token is not None and not run.model:
+            _leave(run)
+        return run
 
     # -- Chains, graphs and agents -----------------------------------------------------------------
     def on_chain_start(
@@ -309,7 +333,7 @@ class TracerootHandler(BaseCallbackHandler):
             return
         # The model's own code (the provider's HTTP call) runs outside any runnable context of
         # LangChain's, so make the span current here, until the run ends.
-        run.llm_token = otel_context.attach(run.context)
+        run.token = otel_context.attach(run.context)
 
     def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
         run = self._runs.get(run_id.int)
@@ -381,7 +405,9 @@ class TracerootHandler(BaseCallbackHandler):
         with _ending:
             attributes: dict[str, Any] = {}
             call_id = getattr(output, "tool_call_id", None)
-            if call_id and semconv.GEN_AI_TOOL_CALL_ID not in (run.span.attributes or {}):  # type: ignore[attr-defined]
+            # a sampled-out trace's span is a NonRecordingSpan, with no attributes to read
+            recorded = getattr(run.span, "attributes", None) or {}
+            if call_id and semconv.GEN_AI_TOOL_CALL_ID not in recorded:
                 attributes[semconv.GEN_AI_TOOL_CALL_ID] = str(call_id)
             result = getattr(output, "content", output)
             genai.set_content(attributes, semconv.GEN_AI_TOOL_CALL_RESULT, result)
@@ -440,10 +466,18 @@ class TracerootHandler(BaseCallbackHandler):
 
 
 def _leave(run: _Run) -> None:
-    """Detach the model span made current at its start, if this is still the context it was
-    attached in (a stream closed from elsewhere must not detach someone else's context)."""
-    token, run.llm_token = run.llm_token, None
-    if token is not None and otel_context.get_current() is run.context:
+    """Detach the span made current at its run's start, if this is still the context it was
+    attached in. LangChain may end a run in another task or thread than the one it started in,
+    whose context, a copy, holds the span but cannot detach it: left as it is."""
+    token, run.token = run.token, None
+    if token is None or otel_context.get_current() is not run.context:
+        return
+    if isinstance(token, contextvars.Token):
+        try:
+            token.var.reset(token)
+        except ValueError:  # made in another Context: the copy goes when its task or thread does
+            pass
+    else:  # a runtime context of another kind than OpenTelemetry's default
         otel_context.detach(token)  # type: ignore[arg-type]
 
 
