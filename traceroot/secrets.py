@@ -34,28 +34,9 @@ _SECRET_ENDINGS: Final = ("password", "passwd", "passphrase", "secret", "token",
 _CAMEL_BOUNDARY: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SEPARATORS: Final = re.compile(r"[\W_]+")
 
-# How a secret name's JSON key ends: text with none of these (nearly all text) holds no secret
-# key. Checked on the case-folded text by substring tests, far sooner than any expression.
-_KEY_ENDINGS: Final = (
-    'key"',
-    'pwd"',
-    'auth"',
-    'authorization"',
-    'bearer"',
-    'cookie"',
-    'credential"',
-    'credentials"',
-    *(f'{ending}"' for ending in _SECRET_ENDINGS),
-)
-# A JSON string that may be a secret key: followed by ``:`` (an object key), or by ``,`` or ``]``
-# (the name of a ``[name, value]`` pair or of a ``{"name": ..., "value": ...}`` record). Loose on
-# purpose: a match only sends the text to the parse, where :func:`is_secret_key` decides.
-_CANDIDATE_KEY: Final = re.compile(
-    r'"[^"\\]{0,200}?(?:key|pwd|auth|authorization|bearer|cookies?|credentials?|'
-    + "|".join(_SECRET_ENDINGS)
-    + r')"\s*[:,\]}]',
-    re.IGNORECASE,
-)
+# The name of a ``[name, value]`` pair (a header given as a tuple).
+_PAIR_NAME: Final = re.compile(r'\[\s*"((?:[^"\\]|\\.){1,100})"\s*,')
+_KNOWN_KEYS_LIMIT: Final = 4096
 _NAME_FIELDS: Final = ("name", "key", "header")
 _SCHEMA_PROPERTIES: Final = "properties"
 
@@ -72,17 +53,43 @@ def is_secret_key(key: str) -> bool:
 
 
 def contains_secret_keys(text: str) -> bool:
-    """Whether JSON ``text`` may have a key (or a header name) that is a secret name."""
+    """Whether JSON ``text`` has a key (or a header name) that is a secret name.
+
+    Found without parsing: each ``":`` ends an object key (a few false candidates, such as an
+    escaped quote followed by a colon, only cost a lookup), and a pair's name opens a list.
+    """
     if not text.startswith(("{", "[")):
         return False  # a string or number: no keys at all
-    if "\\u" in text:
-        return True  # a key may be spelled in escapes (``pa\\u017fsword``): parse to be sure
-    # casefold, not lower: it folds what the expression's IGNORECASE also matches (a long s).
-    folded = text.lower() if text.isascii() else text.casefold()
-    for ending in _KEY_ENDINGS:
-        if ending in folded:
-            return _CANDIDATE_KEY.search(text) is not None
-    return False
+    pieces = text.split('":')
+    pieces.pop()
+    record = False
+    for piece in pieces:
+        key = piece[piece.rfind('"') + 1 :]
+        if _is_secret_spelling(key):
+            return True
+        record = record or key in _NAME_FIELDS
+    if record and '"value":' in text:
+        return True  # perhaps ``{"name": "Cookie", "value": ...}``: the walk decides
+    return "[" in text and any(map(_is_secret_spelling, _PAIR_NAME.findall(text)))
+
+
+# What each key seen so far is: an app records the same few keys over and over.
+_known_keys: dict[str, bool] = {}
+
+
+def _is_secret_spelling(key: str) -> bool:
+    """:func:`is_secret_key` of a key as JSON spells it (escapes and all), remembered."""
+    known = _known_keys.get(key)
+    if known is None:
+        try:
+            name = json.loads(f'"{key}"') if "\\" in key else key
+        except ValueError:
+            name = key
+        known = is_secret_key(name) if isinstance(name, str) else False
+        if len(_known_keys) >= _KNOWN_KEYS_LIMIT:
+            _known_keys.clear()  # unbounded key sets (ids as keys): start over
+        _known_keys[key] = known
+    return known
 
 
 def redact_json(text: str) -> str:
@@ -141,105 +148,97 @@ def _is_secret_record(value: dict[str, Any]) -> bool:
 # Characters a credential is made of: never a quote or a backslash, so a match never cuts a JSON
 # string's escape in two and the text stays JSON whether it was encoded or not.
 _TOKEN: Final = r"[A-Za-z0-9._~+/-]"
-_ASSIGNED_NAMES: Final = (
-    r"[a-z0-9_-]*?(?:password|passwd|pwd|passphrase|secret|token|api[_-]?key|[a-z0-9]+[_-]key|auth)"
-)
 
 
 class _Shape:
-    """One credential format: the substrings without which it cannot occur (the cheap test), the
-    expression, and what a match becomes."""
+    """One credential format: a probe (a substring, or an expression starting with a literal,
+    which the engine finds as fast), without which the format cannot occur, and the expression
+    that replaces it."""
 
-    __slots__ = ("pattern", "probes", "replacement")
+    __slots__ = ("pattern", "probe", "replacement")
 
-    def __init__(
-        self, probes: tuple[str, ...], pattern: str, replacement: str, flags: int = 0
-    ) -> None:
-        self.probes = probes
-        self.pattern = re.compile(pattern, flags)
+    def __init__(self, probe: str, pattern: str, replacement: str = REDACTED) -> None:
+        self.probe: str | re.Pattern[str] = re.compile(probe) if "(" in probe else probe
+        self.pattern = re.compile(pattern)
         self.replacement = replacement
+
+    def present(self, text: str) -> bool:
+        probe = self.probe
+        return probe in text if isinstance(probe, str) else probe.search(text) is not None
 
 
 _SHAPES: Final = (
     # ``Authorization: Bearer <token>`` and the like; a token has a digit (English words do not).
+    _Shape("earer", rf"\b([Bb]earer\s+)(?={_TOKEN}*[0-9]){_TOKEN}{{8,}}=*", rf"\g<1>{REDACTED}"),
     _Shape(
-        ("earer", "EARER"),
-        rf"\b((?i:bearer)\s+)(?={_TOKEN}*[0-9]){_TOKEN}{{8,}}=*",
+        "Basic ",
+        r"\b(Basic\s+)(?=[A-Za-z+/]*[0-9+/])[A-Za-z0-9+/]{12,}={0,2}",
         rf"\g<1>{REDACTED}",
     ),
-    _Shape(
-        ("asic", "ASIC"),
-        r"\b((?i:basic)\s+)(?=[A-Za-z+/]*[0-9+/])[A-Za-z0-9+/]{12,}={0,2}",
-        rf"\g<1>{REDACTED}",
-    ),
-    # OpenAI / Anthropic (``sk-``, ``sk-proj-``, ``sk-ant-``) and Stripe secret keys.
-    _Shape(
-        ("sk-", "sk_", "rk_"),
-        r"\b(?:sk-[A-Za-z0-9_-]{20,}|[sr]k_(?:live|test)_[A-Za-z0-9]{10,})",
-        REDACTED,
-    ),
-    # AWS access key ids.
-    _Shape(
-        ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "APKA", "ABIA", "ACCA"),
-        r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|APKA|ABIA|ACCA)[A-Z0-9]{16}\b",
-        REDACTED,
-    ),
+    # OpenAI and Anthropic keys (``sk-``, ``sk-proj-``, ``sk-ant-``), Stripe secret keys.
+    _Shape("sk-", r"\bsk-[A-Za-z0-9_-]{20,}"),
+    _Shape("k_live_", r"\b[sr]k_live_[A-Za-z0-9]{10,}"),
+    # AWS access key ids and Google API keys.
+    _Shape("A(?:KIA|SIA|Iza)", r"\b(?:(?:AKIA|ASIA)[A-Z0-9]{16}\b|AIza[0-9A-Za-z_-]{35})"),
     # PEM private keys, whole; one cut short (by a size limit) up to the end of its string.
     _Shape(
-        ("PRIVATE KEY",),
+        "PRIVATE KEY",
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:(?:[^\"\\-]|\\.|-(?!----END))*"
         r"-----END [A-Z0-9 ]*PRIVATE KEY-----|(?:[^\"\\]|\\.)*)",
-        REDACTED,
     ),
-    # GitHub, Slack and Google API tokens.
-    _Shape(
-        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-        r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})",
-        REDACTED,
-    ),
-    _Shape(("xox",), r"\bxox[abeoprs]-[A-Za-z0-9-]{10,}", REDACTED),
-    _Shape(("AIza",), r"\bAIza[0-9A-Za-z_-]{35}", REDACTED),
-    # JSON Web Tokens: three base64url parts, the first two JSON objects (``eyJ`` is ``{"``).
-    _Shape(
-        ("eyJ",),
-        r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
-        REDACTED,
-    ),
+    # GitHub tokens (personal, OAuth, app), Slack tokens, JSON Web Tokens (``eyJ`` is ``{"``).
+    _Shape("g(?:h[pousr]_|ithub_pat_)", r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{22,})"),
+    _Shape("xox", r"\bxox[abeoprs]-[A-Za-z0-9-]{10,}"),
+    _Shape("eyJ", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
     # A URL's password: ``scheme://user:password@host``.
-    _Shape(
-        ("://",),
-        r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:@/\"\\]+:)[^\s@/\"\\]+@",
-        rf"\g<1>{REDACTED}@",
-    ),
-    # ``password=...``, ``?token=...``, ``OPENAI_API_KEY=...``: query strings, env, command lines.
-    _Shape(
-        ("=",),
-        rf"\b({_ASSIGNED_NAMES}\s*=\s*)(?!\[REDACTED\])[^\s&\"'\\,;)]+",
-        rf"\g<1>{REDACTED}",
-        re.IGNORECASE,
-    ),
+    _Shape("://", r"://([^\s:@/\"\\]+):[^\s@/\"\\]+@", rf"://\g<1>:{REDACTED}@"),
 )
 
-
-def has_credential_shapes(text: str) -> bool:
-    """Whether :func:`redact_shapes` would change ``text``."""
-    for shape in _SHAPES:
-        for probe in shape.probes:
-            if probe in text:
-                if shape.pattern.search(text) is not None:
-                    return True
-                break
-    return False
+# ``password=...``, ``?token=...``, ``OPENAI_API_KEY=...``: query strings, env, command lines.
+# Found from each ``=`` backwards (a name ending so), never by an expression over the whole text.
+_ASSIGNED_ENDINGS: Final = (
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "_key",
+    "-key",
+    "auth",
+)
+_ASSIGNED_VALUE: Final = re.compile(r"([ \t]*)(?!\[REDACTED\]|=)[^\s&\"'\\,;)]+")
 
 
 def redact_shapes(text: str) -> str:
     """``text`` with credential-shaped values replaced (it may be JSON text or plain text)."""
     for shape in _SHAPES:
-        for probe in shape.probes:
-            if probe in text:
-                text = shape.pattern.sub(shape.replacement, text)
-                break
+        if shape.present(text):
+            text = shape.pattern.sub(shape.replacement, text)
+    if "=" in text:
+        text = _redact_assignments(text)
     return text
+
+
+def _redact_assignments(text: str) -> str:
+    parts: list[str] = []
+    done = 0
+    at = text.find("=")
+    while at >= 0:
+        name = text[max(at - 12, 0) : at].rstrip(" \t").lower()
+        if name.endswith(_ASSIGNED_ENDINGS):
+            value = _ASSIGNED_VALUE.match(text, at + 1)
+            if value is not None:
+                parts += (text[done : at + 1], value.group(1), REDACTED)
+                done = value.end()
+        at = text.find("=", at + 1)
+    return "".join((*parts, text[done:])) if parts else text
+
+
+def has_credential_shapes(text: str) -> bool:
+    """Whether :func:`redact_shapes` would change ``text``."""
+    return redact_shapes(text) != text
 
 
 # ---------------------------------------------------------------------------------------------
