@@ -1,10 +1,16 @@
-"""Values under secret-looking keys never reach a span.
+"""No secret reaches a span: values under secret-named keys, and credential-shaped text anywhere.
 
-Captured content (inputs, outputs, messages, tool arguments) is JSON by the time it is recorded.
-A few substring scans of that text rule out nearly all of it; what is left gets a
-regular-expression pass that finds keys like ``api_key``, ``password`` or ``authorization``, and
-only then is the value parsed and those entries replaced. Ids such as ``session_id`` and
-``trace_id`` are not secrets and are kept.
+Every structured value traceroot records (inputs, outputs, messages, metadata, model parameters)
+becomes JSON text in :func:`traceroot.serialize.to_json_checked`, which hands it to :func:`scrub`
+before any truncation. Two passes, each behind substring tests that rule out nearly all text:
+
+- by key: an object key such as ``api_key``, ``password``, ``PGPASSWORD`` or ``accessKey`` (and a
+  header given as a ``["Authorization", "..."]`` pair or a ``{"name": ..., "value": ...}``
+  record) has its value replaced. Ids such as ``session_id`` and counts such as ``max_tokens``
+  are kept, and so are the parameter names of a JSON schema's ``properties``.
+- by shape: well-known credential formats inside any string (``Bearer <token>``, OpenAI, Stripe,
+  GitHub, Slack, Google and AWS keys, JWTs, PEM private keys, a URL's ``user:password@``,
+  ``password=...`` assignments) are replaced where they stand, the rest of the text kept.
 """
 
 from __future__ import annotations
@@ -14,65 +20,242 @@ import re
 from typing import Any, Final
 
 REDACTED: Final = "[REDACTED]"
+_WITHHELD: Final = '"<withheld: could not redact>"'
 
-_SECRET_NAMES: Final = (
-    r"api[_-]?key|apikey|password|passwd|pwd|secret|client[_-]?secret|authorization|auth|"
-    r"bearer|token|access[_-]?token|refresh[_-]?token|id[_-]?token|auth[_-]?token|"
-    r"private[_-]?key|secret[_-]?key|credentials?|cookie|set[_-]?cookie"
+# ---------------------------------------------------------------------------------------------
+# By key.
+
+# A key is split into words (``X-Api-Key``, ``AWS_SECRET_ACCESS_KEY``, ``accessKey``); it is a
+# secret when its last word is one of these, or ends with one of the endings (``PGPASSWORD``).
+_SECRET_WORDS: Final = frozenset(
+    {"key", "pwd", "auth", "authorization", "bearer", "cookie", "credential", "credentials"}
 )
-# A JSON object key that is a secret name, alone or as the last part of a longer name
-# (``openai_api_key``, ``x-api-key``), case-insensitively.
-_SECRET_KEY_IN_JSON: Final = re.compile(
-    rf'"(?:[A-Za-z0-9]+[_-])*(?:{_SECRET_NAMES})"\s*:', re.IGNORECASE
-)
-_SECRET_KEY: Final = re.compile(rf"(?:[A-Za-z0-9]+[_-])*(?:{_SECRET_NAMES})", re.IGNORECASE)
+_SECRET_ENDINGS: Final = ("password", "passwd", "passphrase", "secret", "token", "apikey")
+_CAMEL_BOUNDARY: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS: Final = re.compile(r"[\W_]+")
 
-
-# How every secret name ends, followed by the quote closing a JSON key. Text with none of these
-# (nearly all text) cannot match the expression above; a few substring scans in C settle that
-# far sooner than the expression or a walk over the value would.
-_ENDINGS: Final = (
-    'key"',
-    'password"',
-    'passwd"',
-    'pwd"',
-    'secret"',
-    'auth"',
-    'authorization"',
-    'bearer"',
-    'token"',
-    'credential"',
-    'credentials"',
-    'cookie"',
-)
-
-
-def contains_secret_keys(text: str) -> bool:
-    """Whether JSON ``text`` has an object key that is a secret name."""
-    if not text.startswith(("{", "[")):
-        return False  # a string or number: no keys at all
-    # casefold, not lower: it folds what the expression's IGNORECASE also matches (a long s).
-    folded = text.lower() if text.isascii() else text.casefold()
-    for ending in _ENDINGS:
-        if ending in folded:
-            return _SECRET_KEY_IN_JSON.search(text) is not None
-    return False
+# The name of a ``[name, value]`` pair (a header given as a tuple).
+_PAIR_NAME: Final = re.compile(r'\[\s*"((?:[^"\\]|\\.){1,100})"\s*,')
+_KNOWN_KEYS_LIMIT: Final = 4096
+_NAME_FIELDS: Final = ("name", "key", "header")
+_SCHEMA_PROPERTIES: Final = "properties"
 
 
 def is_secret_key(key: str) -> bool:
-    return _SECRET_KEY.fullmatch(key) is not None
+    """Whether a value under ``key`` is a secret: ``api_key``, ``PGPASSWORD``, ``accessKey``, ...
+
+    >>> is_secret_key("OPENAI_API_KEY"), is_secret_key("max_tokens")
+    (True, False)
+    """
+    words = _SEPARATORS.split(_CAMEL_BOUNDARY.sub("_", key))
+    last = next((word for word in reversed(words) if word), "").casefold()
+    return last in _SECRET_WORDS or last.endswith(_SECRET_ENDINGS)
+
+
+def contains_secret_keys(text: str) -> bool:
+    """Whether JSON ``text`` has a key (or a header name) that is a secret name.
+
+    Found without parsing: each ``":`` ends an object key (a few false candidates, such as an
+    escaped quote followed by a colon, only cost a lookup), and a pair's name opens a list.
+    """
+    if not text.startswith(("{", "[")):
+        return False  # a string or number: no keys at all
+    pieces = text.split('":')
+    pieces.pop()
+    record = False
+    for piece in pieces:
+        key = piece[piece.rfind('"') + 1 :]
+        if _is_secret_spelling(key):
+            return True
+        record = record or key in _NAME_FIELDS
+    if record and '"value":' in text:
+        return True  # perhaps ``{"name": "Cookie", "value": ...}``: the walk decides
+    return "[" in text and any(map(_is_secret_spelling, _PAIR_NAME.findall(text)))
+
+
+# What each key seen so far is: an app records the same few keys over and over.
+_known_keys: dict[str, bool] = {}
+
+
+def _is_secret_spelling(key: str) -> bool:
+    """:func:`is_secret_key` of a key as JSON spells it (escapes and all), remembered."""
+    known = _known_keys.get(key)
+    if known is None:
+        try:
+            name = json.loads(f'"{key}"') if "\\" in key else key
+        except ValueError:
+            name = key
+        known = is_secret_key(name) if isinstance(name, str) else False
+        if len(_known_keys) >= _KNOWN_KEYS_LIMIT:
+            _known_keys.clear()  # unbounded key sets (ids as keys): start over
+        _known_keys[key] = known
+    return known
 
 
 def redact_json(text: str) -> str:
     """``text`` (JSON) with the values of secret-named keys replaced, at any depth."""
-    return json.dumps(_redact(json.loads(text)), ensure_ascii=False, separators=(",", ":"))
+    redacted = json.dumps(_redact(json.loads(text)), ensure_ascii=False, separators=(",", ":"))
+    try:
+        redacted.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate escaped in the input: keep it escaped
+        redacted = json.dumps(_redact(json.loads(text)), separators=(",", ":"))
+    return redacted
 
 
-def _redact(value: Any) -> Any:
+def _redact(value: Any, schema_properties: bool = False) -> Any:
     if isinstance(value, dict):
+        if schema_properties:  # parameter names of a schema, each with its own schema
+            return {key: _redact(item) for key, item in value.items()}
+        if _is_secret_record(value):
+            value = {**value, "value": REDACTED}
         return {
-            key: REDACTED if is_secret_key(key) else _redact(item) for key, item in value.items()
+            key: REDACTED
+            if is_secret_key(key)
+            else _redact(item, key == _SCHEMA_PROPERTIES and isinstance(item, dict))
+            for key, item in value.items()
         }
     if isinstance(value, list):
+        if _is_secret_pair(value):
+            return [value[0], REDACTED]
         return [_redact(item) for item in value]
     return value
+
+
+def _is_secret_pair(value: list[Any]) -> bool:
+    """``["Authorization", "Bearer ..."]``: a header (or setting) as a name and a value."""
+    return (
+        len(value) == 2
+        and isinstance(value[0], str)
+        and not isinstance(value[1], (dict, list))
+        and is_secret_key(value[0])
+    )
+
+
+def _is_secret_record(value: dict[str, Any]) -> bool:
+    """``{"name": "Cookie", "value": "..."}``: a header as HAR and many HTTP tools write it."""
+    if "value" not in value:
+        return False
+    for field in _NAME_FIELDS:
+        name = value.get(field)
+        if isinstance(name, str):
+            return is_secret_key(name)
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# By shape.
+
+# Characters a credential is made of: never a quote or a backslash, so a match never cuts a JSON
+# string's escape in two and the text stays JSON whether it was encoded or not.
+_TOKEN: Final = r"[A-Za-z0-9._~+/-]"
+
+
+class _Shape:
+    """One credential format: a probe (a substring, or an expression starting with a literal,
+    which the engine finds as fast), without which the format cannot occur, and the expression
+    that replaces it."""
+
+    __slots__ = ("pattern", "probe", "replacement")
+
+    def __init__(self, probe: str, pattern: str, replacement: str = REDACTED) -> None:
+        self.probe: str | re.Pattern[str] = re.compile(probe) if "(" in probe else probe
+        self.pattern = re.compile(pattern)
+        self.replacement = replacement
+
+    def present(self, text: str) -> bool:
+        probe = self.probe
+        return probe in text if isinstance(probe, str) else probe.search(text) is not None
+
+
+_SHAPES: Final = (
+    # ``Authorization: Bearer <token>`` and the like; a token has a digit (English words do not).
+    # (Each expression starts with its literal, which the engine then finds fast.)
+    _Shape(
+        "earer",
+        rf"earer(?<=\b[Bb]earer)(\s+)(?={_TOKEN}*[0-9]){_TOKEN}{{8,}}=*",
+        rf"earer\g<1>{REDACTED}",
+    ),
+    _Shape(
+        "Basic ",
+        r"\b(Basic\s+)(?=[A-Za-z+/]*[0-9+/])[A-Za-z0-9+/]{12,}={0,2}",
+        rf"\g<1>{REDACTED}",
+    ),
+    # OpenAI and Anthropic keys (``sk-``, ``sk-proj-``, ``sk-ant-``), Stripe secret keys.
+    _Shape("sk-", r"sk-(?<=\bsk-)[A-Za-z0-9_-]{20,}"),
+    _Shape("k_live_", r"\b[sr]k_live_[A-Za-z0-9]{10,}"),
+    # AWS access key ids and Google API keys.
+    _Shape("A(?:KIA|SIA|Iza)", r"\b(?:(?:AKIA|ASIA)[A-Z0-9]{16}\b|AIza[0-9A-Za-z_-]{35})"),
+    # PEM private keys, whole; one cut short (by a size limit) up to the end of its string.
+    _Shape(
+        "PRIVATE KEY",
+        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:(?:[^\"\\-]|\\.|-(?!----END))*"
+        r"-----END [A-Z0-9 ]*PRIVATE KEY-----|(?:[^\"\\]|\\.)*)",
+    ),
+    # GitHub tokens (personal, OAuth, app), Slack tokens, JSON Web Tokens (``eyJ`` is ``{"``).
+    _Shape("g(?:h[pousr]_|ithub_pat_)", r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{22,})"),
+    _Shape("xox", r"\bxox[abeoprs]-[A-Za-z0-9-]{10,}"),
+    _Shape("eyJ", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    # A URL's password: ``scheme://user:password@host``.
+    _Shape("://", r"://([^\s:@/\"\\]+):[^\s@/\"\\]+@", rf"://\g<1>:{REDACTED}@"),
+)
+
+# ``password=...``, ``?token=...``, ``OPENAI_API_KEY=...``: query strings, env, command lines.
+# Found from each ``=`` backwards (a name ending so), never by an expression over the whole text.
+_ASSIGNED_ENDINGS: Final = (
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "_key",
+    "-key",
+    "auth",
+)
+_ASSIGNED_VALUE: Final = re.compile(r"([ \t]*)(?!\[REDACTED\]|=)[^\s&\"'\\,;)]+")
+
+
+def redact_shapes(text: str) -> str:
+    """``text`` with credential-shaped values replaced (it may be JSON text or plain text)."""
+    for shape in _SHAPES:
+        if shape.present(text):
+            text = shape.pattern.sub(shape.replacement, text)
+    if "=" in text:
+        text = _redact_assignments(text)
+    return text
+
+
+def _redact_assignments(text: str) -> str:
+    parts: list[str] = []
+    done = 0
+    at = text.find("=")
+    while at >= 0:
+        name = text[max(at - 12, 0) : at].rstrip(" \t").lower()
+        if name.endswith(_ASSIGNED_ENDINGS):
+            value = _ASSIGNED_VALUE.match(text, at + 1)
+            if value is not None:
+                parts += (text[done : at + 1], value.group(1), REDACTED)
+                done = value.end()
+        at = text.find("=", at + 1)
+    return "".join((*parts, text[done:])) if parts else text
+
+
+def has_credential_shapes(text: str) -> bool:
+    """Whether :func:`redact_shapes` would change ``text``."""
+    return redact_shapes(text) != text
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def scrub(text: str) -> str:
+    """JSON ``text`` with every secret replaced: by key, then by shape. If the text cannot be
+    parsed back to find its keys (it always can when traceroot wrote it), it is withheld whole
+    rather than recorded as it is."""
+    if contains_secret_keys(text):
+        try:
+            text = redact_json(text)
+        except ValueError:
+            return _WITHHELD
+    return redact_shapes(text)

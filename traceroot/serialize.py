@@ -1,5 +1,8 @@
 """Turn any Python value into JSON text that fits an attribute budget, without ever raising.
 
+Secrets are taken out of the text (:func:`traceroot.secrets.scrub`) before it is measured, so
+whatever the value, and whether or not it is cut, no secret of it is in the result.
+
 The common case (dicts, lists, strings, numbers) goes straight through the C encoder. Anything it
 refuses (cycles, NaN, odd keys, objects whose hooks raise) takes a careful pure-Python path that
 bounds depth and item counts. Text over the budget becomes a small JSON object that says so:
@@ -18,12 +21,17 @@ from decimal import Decimal
 from pathlib import PurePath
 from typing import Any, Final
 
+from traceroot import secrets
+
 DEFAULT_BUDGET: Final = 32 * 1024
 MIN_BUDGET: Final = 256
 _MAX_DEPTH: Final = 32
 _MAX_ITEMS: Final = 1_000
 _REPR_LIMIT: Final = 1_000
 _TRUNCATED_KEY: Final = "truncated"
+# Longer than any credential shape (a PEM private key is longer, and is redacted to the end of
+# its string when cut).
+_SCAN_PAST_CUT: Final = 512
 
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
@@ -66,8 +74,9 @@ def to_json_checked(value: Any, *, budget: int = DEFAULT_BUDGET) -> tuple[str, b
     """Like :func:`to_json`, also saying whether the text had to be truncated."""
     budget = max(budget, MIN_BUDGET)
     if isinstance(value, str) and len(value) > budget:
-        # Never encode a huge string whole: only its start can survive.
-        text = _encode_safely(value[:budget])
+        # Never encode a huge string whole: only its start can survive. Scanned for secrets a
+        # little past the cut, so that a credential straddling it shows no part of itself.
+        text = secrets.scrub(_encode_safely(value[: budget + _SCAN_PAST_CUT]))
         return _truncate(text, budget, original_length=len(value.encode("utf-8", "replace"))), True
     try:
         text = _fast_encode(value)
@@ -77,6 +86,8 @@ def to_json_checked(value: Any, *, budget: int = DEFAULT_BUDGET) -> tuple[str, b
             )  # lone surrogates cannot be exported: the careful path escapes them
     except Exception:  # noqa: BLE001 - any failure of the fast path falls back to the careful one
         text = _encode_safely(_jsonable(value, 0, budget, set()))
+    # Before any truncation: a preview must not show what the whole text would hide.
+    text = secrets.scrub(text)
     size = len(text) if len(text) * 4 <= budget else len(text.encode("utf-8"))
     if size <= budget:
         return text, False

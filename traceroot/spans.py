@@ -166,8 +166,9 @@ def _into(
 def prewritten_into(attributes: dict[str, Any], key: str, text: str) -> bool:
     """Record ``text``, content JSON the caller wrote itself with only traceroot's own object
     keys (so no secret-named key), when nothing else needs the value: no redact hook, within
-    the attribute budget, exportable (no lone surrogate). ``True`` when that is done, or when
-    content capture is off and there is nothing to do; ``False``: take :func:`content_into`."""
+    the attribute budget, exportable (no lone surrogate), no credential-shaped text. ``True``
+    when that is done, or when content capture is off and there is nothing to do; ``False``:
+    take :func:`content_into`."""
     settings = current_settings()
     if not settings.capture_content:
         return True
@@ -180,8 +181,8 @@ def prewritten_into(attributes: dict[str, Any], key: str, text: str) -> bool:
             size = len(text.encode("utf-8"))
         except UnicodeEncodeError:
             return False
-    if size > settings.max_attribute_bytes:
-        return False
+    if size > settings.max_attribute_bytes or secrets.has_credential_shapes(text):
+        return False  # a credential in a message's text: the general path redacts it
     attributes[key] = text
     return True
 
@@ -196,17 +197,8 @@ def _json_text(value: Any, content: bool, settings: Settings | None = None) -> t
                 "redact:failed", "traceroot: the redact hook failed (%r); value withheld", error
             )
             value = "<withheld: redact hook failed>"
-    text, truncated = to_json_checked(value, budget=settings.max_attribute_bytes)
-    if content and not truncated and secrets.contains_secret_keys(text):
-        text = _redacted(text)
-    return text, truncated
-
-
-def _redacted(text: str) -> str:
-    try:
-        return secrets.redact_json(text)
-    except ValueError:  # not parseable back (a surrogate escape): withhold rather than leak
-        return '"<withheld: could not redact>"'
+    # Secrets are taken out there, for content and everything else alike.
+    return to_json_checked(value, budget=settings.max_attribute_bytes)
 
 
 def record_error(span: Span, error: BaseException) -> None:

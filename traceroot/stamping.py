@@ -22,7 +22,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span
 
-from traceroot import semconv
+from traceroot import secrets, semconv
 from traceroot.config import current as current_settings
 from traceroot.config import static_attributes
 from traceroot.context import get_attributes
@@ -85,6 +85,9 @@ def _with_openinference(ours: dict[str, Any], ctx: otel_context.Context) -> dict
         if attribute == semconv.SPAN_TAGS:
             if isinstance(value, (list, tuple)):
                 found[attribute] = [str(tag) for tag in value]
+        elif attribute == semconv.SPAN_METADATA and isinstance(value, str):
+            # JSON text another library put in the context: it passes no serialiser of ours.
+            found[attribute] = secrets.scrub(value)
         elif isinstance(value, str):
             found[attribute] = value
     if not found:
