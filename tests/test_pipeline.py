@@ -396,9 +396,11 @@ def test_huge_texts_are_cut_to_the_attribute_budget(tmp_path: Path) -> None:
     spans = store.all_spans()
     assert len(spans) == 100
     (failed,) = [span for span in spans if span.status == "ERROR"]
-    assert failed.name.startswith("huge-nnn") and len(failed.name.encode()) <= budget
+    assert failed.name.startswith("huge-nnn")
+    assert len(failed.name.encode()) <= budget
     assert failed.status_message is not None
-    assert "xxxx" in failed.status_message and len(failed.status_message.encode()) <= budget
+    assert "xxxx" in failed.status_message
+    assert len(failed.status_message.encode()) <= budget
     (event,) = failed.events
     assert event["name"] == "exception"
     for key, value in event["attributes"].items():
@@ -428,4 +430,5 @@ def test_a_batch_refused_as_too_large_is_split_until_the_huge_span_is_alone(
     _ok(result)
     # Only the huge span is lost, and counted: the 99 small ones went through.
     assert "FLUSH False 1" in result.stdout, result.stdout + result.stderr
-    assert answered.count(200) >= 2 and answered[0] == 413
+    assert answered.count(200) >= 2
+    assert answered[0] == 413
