@@ -432,3 +432,80 @@ def test_a_batch_refused_as_too_large_is_split_until_the_huge_span_is_alone(
     assert "FLUSH False 1" in result.stdout, result.stdout + result.stderr
     assert answered.count(200) >= 2
     assert answered[0] == 413
+
+
+def test_every_span_the_full_queue_turns_away_is_counted_once_per_span() -> None:
+    import logging
+    import time
+
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+    from traceroot.batching import BoundedBatchProcessor
+
+    exported: list[int] = []
+
+    class Slow(SpanExporter):
+        def export(self, spans: object) -> SpanExportResult:
+            time.sleep(0.01)
+            exported.append(len(spans))  # type: ignore[arg-type]
+            return SpanExportResult.SUCCESS
+
+    processor = BoundedBatchProcessor(
+        Slow(),
+        full_queue_cause="the local store cannot write as fast as spans are made",
+        max_queue_size=4,
+        max_export_batch_size=2,
+        schedule_delay_millis=1,
+    )
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    tracer = provider.get_tracer("burst")
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger().addHandler(handler)
+
+    def burst() -> None:
+        for _ in range(500):
+            tracer.start_span("s").end()
+
+    import sys
+
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads interleave between the queue's check and its append
+    try:
+        threads = [threading.Thread(target=burst) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        processor.force_flush()
+    finally:
+        sys.setswitchinterval(switching)
+        logging.getLogger().removeHandler(handler)
+        provider.shutdown()
+    assert processor.dropped > 0
+    assert sum(exported) + processor.dropped == 8 * 500
+    messages = [record.getMessage() for record in records]
+    assert not [m for m in messages if m.startswith("Queue full")]  # the SDK's own, per span
+    (warning,) = [m for m in messages if "export queue is full" in m]
+    assert "cannot write as fast" in warning
+    assert "backend" not in warning
+
+
+def test_the_local_store_gets_a_queue_for_bursts_and_remote_backends_the_setting() -> None:
+    from traceroot import config, pipeline
+    from traceroot.store import LocalStoreExporter
+
+    settings = config.Settings(max_queue_size=100, flush_at=10)
+    local = pipeline._batching(LocalStoreExporter(os.devnull), "local", settings)
+    remote = pipeline._batching(LocalStoreExporter(os.devnull), "otlp", settings)
+    try:
+        assert local._batch_processor._max_queue_size >= 32_000
+        assert "local store" in local.full_queue_cause
+        assert remote._batch_processor._max_queue_size == 100
+        assert remote.full_queue_cause == "the backend is slow or down"
+    finally:
+        local.shutdown()
+        remote.shutdown()
