@@ -127,6 +127,9 @@ def setup(settings: Settings) -> Pipeline | None:
         if not _exit_hook_registered:
             _exit_hook_registered = True
             atexit.register(_shutdown_at_exit)
+            from traceroot import workers
+
+            workers.watch(_flush_at_worker_exit)
         return _active
 
 
@@ -173,6 +176,19 @@ def _shutdown_at_exit() -> None:
             "traceroot: spans still being exported after %.1fs at exit were dropped "
             "(is %s reachable?)",
             bound,
+            pipeline.destination,
+        )
+
+
+def _flush_at_worker_exit() -> None:
+    """A multiprocessing worker leaves through ``os._exit``: what it made is flushed first."""
+    pipeline = _active
+    if pipeline is not None and not pipeline.flush(
+        min(pipeline.settings.timeout, _EXIT_BOUND_SECONDS)
+    ):
+        logger.warning(
+            "traceroot: a worker process (pid %d) exited before all its spans reached %s",
+            os.getpid(),
             pipeline.destination,
         )
 
