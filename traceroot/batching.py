@@ -52,15 +52,18 @@ class BoundedBatchProcessor(BatchSpanProcessor):
                 self.full_queue_cause,
             )
 
-    def shutdown_within(self, timeout_millis: int) -> None:
-        """Shut down waiting at most ``timeout_millis`` for the export thread: the SDK's
-        ``shutdown()`` waits 30 s, and at interpreter exit there may be no thread to bound it."""
+    def shutdown_within(self, timeout_millis: int) -> bool:
+        """Shut down waiting at most ``timeout_millis`` for the export thread (the SDK's
+        ``shutdown()`` waits 30 s, and at interpreter exit there may be no thread to bound it);
+        ``False`` if the export thread was still busy when the time ran out."""
         batch = getattr(self, "_batch_processor", None)
         bounded_shutdown = getattr(batch, "shutdown", None)
         if bounded_shutdown is None:
             self.shutdown()  # type: ignore[no-untyped-call,unused-ignore]
-            return
+            return True
         try:
             bounded_shutdown(timeout_millis=timeout_millis)
         except TypeError:  # an SDK whose inner shutdown takes no bound
             self.shutdown()  # type: ignore[no-untyped-call,unused-ignore]
+        worker = getattr(batch, "_worker_thread", None)
+        return not (isinstance(worker, threading.Thread) and worker.is_alive())

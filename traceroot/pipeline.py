@@ -78,13 +78,14 @@ class Pipeline:
     def _stop(self, seconds: float) -> bool:
         processor = self.export_processor
         bounded_shutdown = getattr(processor, "shutdown_within", None)
+        finished = True
         if bounded_shutdown is not None:
-            bounded_shutdown(int(seconds * 1000))
+            finished = bool(bounded_shutdown(int(seconds * 1000)))
         elif processor is not None:
             processor.shutdown()
         if self.owns_provider and self.provider is not None:
             self.provider.shutdown()
-        return True
+        return finished
 
 
 def _within(seconds: float, work: Callable[[], bool]) -> bool | None:
