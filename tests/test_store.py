@@ -89,3 +89,60 @@ print("APP FINISHED")
     assert result.returncode == 0, result.stderr
     assert "APP FINISHED" in result.stdout
     assert result.stderr.count("could not write spans") == 1
+
+
+def test_an_sqlite_file_of_something_else_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    import sqlite3
+
+    app_db = tmp_path / "app.db"
+    with sqlite3.connect(app_db) as connection:
+        connection.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+        connection.execute("INSERT INTO users (name) VALUES ('alice')")
+    connection.close()
+    before = app_db.read_bytes()
+    result = run_script(
+        """
+import traceroot
+from traceroot import observe
+traceroot.instrument(integrations=[])
+
+@observe
+def step(i):
+    return i * 2
+
+assert [step(i) for i in range(5)] == [0, 2, 4, 6, 8]
+print("FLUSH", traceroot.flush(5), traceroot.export_failures())
+[step(i) for i in range(5)]
+traceroot.flush(5)
+print("APP FINISHED")
+""",
+        cwd=str(tmp_path),
+        env={"TRACEROOT_STORE_PATH": str(app_db)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "FLUSH False 5" in result.stdout
+    assert "APP FINISHED" in result.stdout
+    assert result.stderr.count("is an SQLite database that is not a traceroot store") == 1
+    assert "its tables: users" in result.stderr
+    assert "Traceback" not in result.stderr
+    # Byte for byte as it was: no tables added, the journal mode not switched to WAL.
+    assert app_db.read_bytes() == before
+    assert not (tmp_path / "app.db-wal").exists()
+    with sqlite3.connect(app_db) as connection:
+        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master")]
+        (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+    connection.close()
+    assert (tables, mode) == (["users"], "delete")
+
+
+def test_an_existing_traceroot_store_and_an_empty_file_are_used(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    for path in (empty, empty):  # the second run finds the store the first one made
+        result = run_script(
+            "import traceroot\ntraceroot.instrument(integrations=[])\n"
+            "traceroot.observe(lambda: 1)()\nprint('FLUSH', traceroot.flush(5))\n",
+            cwd=str(tmp_path),
+            env={"TRACEROOT_STORE_PATH": str(path)},
+        )
+        assert "FLUSH True" in result.stdout, result.stderr

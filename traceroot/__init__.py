@@ -36,6 +36,7 @@ __all__ = [
     "SpanKind",
     "__version__",
     "dropped_spans",
+    "export_failures",
     "flush",
     "get_current_span_id",
     "get_current_trace_id",
@@ -176,8 +177,16 @@ def dropped_spans() -> int:
     return _pipeline.dropped_spans()
 
 
+def export_failures() -> int:
+    """How many spans reached the exporter but not their destination: refused by the backend
+    (401, 413, 500, ...) or not written to the local store."""
+    return _pipeline.export_failures()
+
+
 def flush(timeout: float | None = None) -> bool:
-    """Export every finished span now. Returns ``False`` if ``timeout`` seconds ran out first."""
+    """Export every finished span now. Returns ``True`` only if every span pending reached its
+    destination within ``timeout`` seconds (``False``: time ran out, or spans were refused,
+    failed to be written or were dropped since the last flush)."""
     return _pipeline.flush(timeout)
 
 

@@ -2,7 +2,7 @@
 
 The SDK's own processor logs a warning for every span it drops once its queue is full, which under
 load is a flood exactly when the app is busiest. This one drops the newest span instead, counts
-it, and warns once.
+it, and warns once, with the likely cause for its destination.
 """
 
 from __future__ import annotations
@@ -15,13 +15,19 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from traceroot.logs import logger
 
+REMOTE_CAUSE = "the backend is slow or down"
+
 
 class BoundedBatchProcessor(BatchSpanProcessor):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, full_queue_cause: str = REMOTE_CAUSE, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.dropped = 0
+        self.full_queue_cause = full_queue_cause
         self._warned = False
-        self._counting = threading.Lock()
+        # Checking the queue's length and adding to it are one step: two threads ending spans at
+        # once could otherwise both see one free place, and the SDK would drop the oldest span
+        # without a count.
+        self._enqueueing = threading.Lock()
 
     def on_end(self, span: ReadableSpan) -> None:
         # The queue is the SDK's private state (1.3x and later); with another layout, getattr
@@ -29,19 +35,35 @@ class BoundedBatchProcessor(BatchSpanProcessor):
         batch = getattr(self, "_batch_processor", None)
         queue = getattr(batch, "_queue", None)
         limit = getattr(batch, "_max_queue_size", None)
-        if queue is not None and limit is not None and len(queue) >= limit:
-            self._drop()
+        if queue is None or limit is None:
+            super().on_end(span)
             return
-        super().on_end(span)
-
-    def _drop(self) -> None:
-        with self._counting:
-            self.dropped += 1
-            first = not self._warned
+        with self._enqueueing:
+            full = len(queue) >= limit
+            if full:
+                self.dropped += 1
+            else:
+                super().on_end(span)
+        if full and not self._warned:
             self._warned = True
-        if first:
             logger.warning(
                 "traceroot: the export queue is full, so spans are being dropped (counted in "
-                "traceroot.dropped_spans()); the backend is slow or down, or "
-                "TRACEROOT_MAX_QUEUE_SIZE is too small"
+                "traceroot.dropped_spans()); %s, or TRACEROOT_MAX_QUEUE_SIZE is too small",
+                self.full_queue_cause,
             )
+
+    def shutdown_within(self, timeout_millis: int) -> bool:
+        """Shut down waiting at most ``timeout_millis`` for the export thread (the SDK's
+        ``shutdown()`` waits 30 s, and at interpreter exit there may be no thread to bound it);
+        ``False`` if the export thread was still busy when the time ran out."""
+        batch = getattr(self, "_batch_processor", None)
+        bounded_shutdown = getattr(batch, "shutdown", None)
+        if bounded_shutdown is None:
+            self.shutdown()  # type: ignore[no-untyped-call,unused-ignore]
+            return True
+        try:
+            bounded_shutdown(timeout_millis=timeout_millis)
+        except TypeError:  # an SDK whose inner shutdown takes no bound
+            self.shutdown()  # type: ignore[no-untyped-call,unused-ignore]
+        worker = getattr(batch, "_worker_thread", None)
+        return not (isinstance(worker, threading.Thread) and worker.is_alive())

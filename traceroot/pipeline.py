@@ -9,6 +9,7 @@ imported only when spans go over OTLP.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
 
+    from traceroot.batching import BoundedBatchProcessor
+    from traceroot.delivery import DeliveringExporter, StatusSession
+
 
 class Pipeline:
     """What one ``instrument()``/``initialize()`` set up."""
@@ -36,6 +40,7 @@ class Pipeline:
         owns_provider: bool,
         export_processor: SpanProcessor | None,
         destination: str,
+        delivery: DeliveringExporter | None = None,
     ) -> None:
         self.settings = settings
         self.exporter_name = exporter_name
@@ -43,6 +48,13 @@ class Pipeline:
         self.owns_provider = owns_provider
         self.export_processor = export_processor
         self.destination = destination
+        self.delivery = delivery
+        self._lost_at_last_flush = 0
+
+    def lost(self) -> int:
+        """Spans that will not reach the destination: dropped, or refused or failed on export."""
+        failures = self.delivery.failures if self.delivery is not None else 0
+        return failures + int(getattr(self.export_processor, "dropped", 0))
 
     def flush(self, timeout: float | None = None) -> bool:
         processor = self.export_processor
@@ -51,27 +63,43 @@ class Pipeline:
         seconds = self.settings.timeout if timeout is None else max(timeout, 0.0)
         # An export in flight can block for the exporter's whole timeout (an endpoint that accepts
         # and never answers); the caller's bound holds regardless.
-        return _within(seconds, lambda: processor.force_flush(int(seconds * 1000))) is True
+        done = _within(seconds, lambda: processor.force_flush(int(seconds * 1000))) is True
+        # What was pending reached its destination only if no span was lost since the last look.
+        lost = self.lost()
+        delivered = lost == self._lost_at_last_flush
+        self._lost_at_last_flush = lost
+        return done and delivered
 
     def shutdown(self, timeout: float | None = None) -> bool:
         """Flush, then stop exporting; ``False`` if that did not finish within ``timeout``."""
-
-        def stop() -> bool:
-            if self.export_processor is not None:
-                self.export_processor.shutdown()
-            if self.owns_provider and self.provider is not None:
-                self.provider.shutdown()
-            return True
-
         seconds = self.settings.timeout if timeout is None else max(timeout, 0.0)
-        return _within(seconds, stop) is True
+        return _within(seconds, lambda: self._stop(seconds)) is True
+
+    def _stop(self, seconds: float) -> bool:
+        processor = self.export_processor
+        bounded_shutdown = getattr(processor, "shutdown_within", None)
+        finished = True
+        if bounded_shutdown is not None:
+            finished = bool(bounded_shutdown(int(seconds * 1000)))
+        elif processor is not None:
+            processor.shutdown()
+        if self.owns_provider and self.provider is not None:
+            self.provider.shutdown()
+        return finished
 
 
 def _within(seconds: float, work: Callable[[], bool]) -> bool | None:
-    """``work()`` in a daemon thread, waited for at most ``seconds``; ``None`` if it is still on."""
+    """``work()`` in a daemon thread, waited for at most ``seconds``; ``None`` if it is still on.
+
+    Where no thread can be started (at interpreter exit on Python 3.12.0 and 3.12.1, "can't
+    create new thread at interpreter shutdown"), ``work()`` runs here: it must then bound itself.
+    """
     outcome: list[bool] = []
     thread = threading.Thread(target=lambda: outcome.append(work()), daemon=True)
-    thread.start()
+    try:
+        thread.start()
+    except RuntimeError:
+        return work()
     thread.join(seconds)
     return outcome[0] if outcome else None
 
@@ -100,6 +128,9 @@ def setup(settings: Settings) -> Pipeline | None:
         if not _exit_hook_registered:
             _exit_hook_registered = True
             atexit.register(_shutdown_at_exit)
+            from traceroot import workers
+
+            workers.watch(_flush_at_worker_exit)
         return _active
 
 
@@ -108,6 +139,13 @@ def dropped_spans() -> int:
     pipeline = _active
     processor = pipeline.export_processor if pipeline is not None else None
     return int(getattr(processor, "dropped", 0))
+
+
+def export_failures() -> int:
+    """Spans that reached the exporter but not their destination (refused, or not written)."""
+    pipeline = _active
+    delivery = pipeline.delivery if pipeline is not None else None
+    return delivery.failures if delivery is not None else 0
 
 
 def flush(timeout: float | None = None) -> bool:
@@ -143,35 +181,79 @@ def _shutdown_at_exit() -> None:
         )
 
 
+def _flush_at_worker_exit() -> None:
+    """A multiprocessing worker leaves through ``os._exit``: what it made is flushed first."""
+    pipeline = _active
+    if pipeline is not None and not pipeline.flush(
+        min(pipeline.settings.timeout, _EXIT_BOUND_SECONDS)
+    ):
+        logger.warning(
+            "traceroot: a worker process (pid %d) exited before all its spans reached %s",
+            os.getpid(),
+            pipeline.destination,
+        )
+
+
 def _build(settings: Settings) -> Pipeline:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-    from traceroot.batching import BoundedBatchProcessor
+    from traceroot.delivery import DeliveringExporter, StatusSession
     from traceroot.foreign import ReadingExporter
     from traceroot.processor import ContextProcessor
 
     provider, owns = _provider(TracerProvider, settings.sample_rate)
-    name = settings.resolved_exporter()
-    exporter, destination = _exporter(name, settings)
+    statuses = StatusSession()
+    name, exporter, destination = _exporter(settings.resolved_exporter(), settings, statuses)
     export_processor: SpanProcessor | None = None
+    delivery: DeliveringExporter | None = None
     if exporter is not None:
-        exporter = ReadingExporter(exporter)  # other tracers' GenAI spans, read like ours
+        delivery = DeliveringExporter(
+            ReadingExporter(exporter),  # other tracers' GenAI spans, read like ours
+            budget=settings.max_attribute_bytes,
+            statuses=statuses,
+            credentials_setting=_CREDENTIALS.get(name),
+        )
         if name == "console":
-            export_processor = SimpleSpanProcessor(exporter)
+            export_processor = SimpleSpanProcessor(delivery)
         else:
-            export_processor = BoundedBatchProcessor(
-                exporter,
-                max_queue_size=settings.max_queue_size,
-                schedule_delay_millis=settings.flush_interval * 1000,
-                max_export_batch_size=min(settings.flush_at, settings.max_queue_size),
-                export_timeout_millis=settings.timeout * 1000,
-            )
+            export_processor = _batching(delivery, name, settings)
     if provider is not None:
         provider.add_span_processor(ContextProcessor())
         if export_processor is not None:
             provider.add_span_processor(export_processor)
-    return Pipeline(settings, name, provider, owns, export_processor, destination)
+    return Pipeline(settings, name, provider, owns, export_processor, destination, delivery)
+
+
+# The local store writes a batch of thousands of spans in milliseconds: it is not a backend that
+# can be slow or down, and a burst (a loop making thousands of spans a second, several processes
+# at once) must be stored whole. Its queue and batches are sized for that; remote destinations
+# keep the configured queue, and drop (and count) beyond it.
+LOCAL_QUEUE_SIZE = 65_536
+LOCAL_BATCH_SIZE = 1_000
+
+_CREDENTIALS = {
+    "traceroot": "TRACEROOT_API_KEY (the api_key argument)",
+    "otlp": "the Authorization header in OTEL_EXPORTER_OTLP_HEADERS",
+}
+
+
+def _batching(exporter: SpanExporter, name: str, settings: Settings) -> BoundedBatchProcessor:
+    from traceroot.batching import REMOTE_CAUSE, BoundedBatchProcessor
+
+    queue, batch = settings.max_queue_size, settings.flush_at
+    cause = REMOTE_CAUSE
+    if name == "local":
+        queue, batch = max(queue, LOCAL_QUEUE_SIZE), max(batch, LOCAL_BATCH_SIZE)
+        cause = "the local store cannot write as fast as spans are made (a slow or full disk?)"
+    return BoundedBatchProcessor(
+        exporter,
+        full_queue_cause=cause,
+        max_queue_size=queue,
+        schedule_delay_millis=settings.flush_interval * 1000,
+        max_export_batch_size=min(batch, queue),
+        export_timeout_millis=settings.timeout * 1000,
+    )
 
 
 def _provider(
@@ -207,7 +289,10 @@ def _provider(
     return provider, True
 
 
-def _exporter(name: str, settings: Settings) -> tuple[SpanExporter | None, str]:
+def _exporter(
+    name: str, settings: Settings, statuses: StatusSession
+) -> tuple[str, SpanExporter | None, str]:
+    """The exporter's name (after any fallback), the exporter, and where it sends spans."""
     if name == "traceroot" and not settings.api_key:
         logger.warning(
             "traceroot: the traceroot exporter needs TRACEROOT_API_KEY; using the local store"
@@ -216,28 +301,33 @@ def _exporter(name: str, settings: Settings) -> tuple[SpanExporter | None, str]:
     if name == "traceroot":
         endpoint = settings.traceroot_endpoint()
         headers = {"Authorization": f"Bearer {settings.api_key}"}
-        return _otlp_http(endpoint, headers, settings.timeout), endpoint
+        return name, _otlp_http(statuses, endpoint, headers, settings.timeout), endpoint
     if name == "otlp":
-        return _otlp(settings)
+        return (name, *_otlp(settings, statuses))
     if name == "console":
         from traceroot.console import ConsoleTreeExporter
 
-        return ConsoleTreeExporter(), "the console"
+        return name, ConsoleTreeExporter(), "the console"
     if name == "local":
         from traceroot.store import LocalStoreExporter
 
         path = os.path.abspath(settings.store_path)
-        return LocalStoreExporter(path), path
-    return None, "the app's own span processors"
+        return name, LocalStoreExporter(path), path
+    return name, None, "the app's own span processors"
 
 
 def _otlp_http(
-    endpoint: str | None = None, headers: dict[str, str] | None = None, timeout: float | None = None
+    statuses: StatusSession,
+    endpoint: str | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float | None = None,
 ) -> SpanExporter:
+    from opentelemetry.exporter.otlp.proto.http import trace_exporter
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
+    _quiet_repeats(trace_exporter.__name__)
     # Options left out are read by the exporter from OTEL_EXPORTER_OTLP_* (endpoint, headers, ...).
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"session": statuses.session()}
     if endpoint is not None:
         options["endpoint"] = endpoint
     if headers is not None:
@@ -247,7 +337,19 @@ def _otlp_http(
     return OTLPSpanExporter(**options)
 
 
-def _otlp(settings: Settings) -> tuple[SpanExporter, str]:
+_quieted: set[str] = set()
+
+
+def _quiet_repeats(logger_name: str) -> None:
+    """The exporter's logger says each kind of failure once, not once per batch."""
+    from traceroot.delivery import RepeatFilter
+
+    if logger_name not in _quieted:
+        _quieted.add(logger_name)
+        logging.getLogger(logger_name).addFilter(RepeatFilter())
+
+
+def _otlp(settings: Settings, statuses: StatusSession) -> tuple[SpanExporter, str]:
     destination = settings.otlp_endpoint or "the OTLP endpoint"
     if settings.otlp_protocol == "grpc":
         try:
@@ -262,4 +364,4 @@ def _otlp(settings: Settings) -> tuple[SpanExporter, str]:
             )
         else:
             return GrpcExporter(), destination
-    return _otlp_http(), destination
+    return _otlp_http(statuses), destination

@@ -92,6 +92,7 @@ class SpanStore:
         self.read_only = read_only
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
+        self._refused: NotAStoreError | None = None
         if not read_only and hasattr(os, "register_at_fork"):
             _release_and_reopen_across_forks(self)
 
@@ -107,6 +108,8 @@ class SpanStore:
 
     def _connect(self) -> sqlite3.Connection:
         connection = self._connection
+        if self._refused is not None:
+            raise self._refused
         if connection is None:
             import sqlite3  # here, not at start-up: the first export runs in the export thread
 
@@ -123,6 +126,13 @@ class SpanStore:
                     self.path, timeout=_BUSY_TIMEOUT_MS / 1000, check_same_thread=False
                 )
                 connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+                try:
+                    _refuse_foreign_database(connection, self.path)
+                except BaseException as error:
+                    connection.close()
+                    if isinstance(error, NotAStoreError):
+                        self._refused = error  # not looked at again on every export
+                    raise
                 connection.execute("PRAGMA journal_mode = WAL")
                 connection.execute("PRAGMA synchronous = NORMAL")
                 connection.executescript(_SCHEMA)
@@ -241,6 +251,35 @@ class SpanStore:
                 self._connection = None
 
 
+class NotAStoreError(Exception):
+    """The store path names an SQLite database of something else."""
+
+
+_SPAN_COLUMNS: Final = frozenset(name.strip() for name in _COLUMNS.split(","))
+
+
+def _refuse_foreign_database(connection: sqlite3.Connection, path: str) -> None:
+    """An existing database that is not a traceroot store is left exactly as it is: no tables
+    added, its journal mode kept. An empty file (a new store) is not refused."""
+    tables = [
+        row[0]
+        for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    if not tables:
+        return
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(spans)")}
+    if columns >= _SPAN_COLUMNS:
+        return
+    shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+    raise NotAStoreError(
+        f"{path} is an SQLite database that is not a traceroot store (its tables: {shown}); "
+        "traceroot leaves it untouched and stores no spans there: point TRACEROOT_STORE_PATH "
+        "(store_path) at a new file"
+    )
+
+
 def _create_private_file(path: str) -> None:
     directory = os.path.dirname(path)
     if directory:
@@ -278,7 +317,10 @@ class LocalStoreExporter(SpanExporter):
         try:
             self.store.write([span_row(span) for span in spans])
         except Exception as error:  # noqa: BLE001 - an export failure must not reach the app
-            if not self._failed_once:
+            if not self._failed_once and isinstance(error, NotAStoreError):
+                self._failed_once = True
+                logger.warning("traceroot: %s", error)
+            elif not self._failed_once:
                 self._failed_once = True
                 logger.warning(
                     "traceroot: could not write spans to %s (%s); the app keeps running",
