@@ -219,10 +219,10 @@ def dropped_spans() -> int:
 
 def flush(timeout: float | None = None) -> bool:
     """Export every finished span now. Returns ``False`` if ``timeout`` seconds ran out first."""
-    return _pipeline.flush(timeout)
+    return _pipeline.flush(_config.checked_timeout("flush", timeout))
 
 
 def shutdown(timeout: float | None = None) -> bool:
     """Export what is pending and stop, within ``timeout`` seconds (default: the export
     timeout). Runs by itself when the process exits, bounded to a few seconds there."""
-    return _pipeline.shutdown(timeout)
+    return _pipeline.shutdown(_config.checked_timeout("shutdown", timeout))
