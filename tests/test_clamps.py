@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -148,6 +149,7 @@ def test_initialize_clamps_numbers_given_as_arguments(
     ("url", "warned"),
     [
         ("http://traces.example.com", True),
+        ("http://user:hunter2@traces.example.com/", True),
         ("HTTP://10.0.0.5:8000/", True),
         ("https://traces.example.com", False),
         ("http://localhost:8000", False),
@@ -163,10 +165,12 @@ def test_api_key_over_plain_http_to_another_host_warns_once(
     with caplog.at_level(logging.WARNING, logger="traceroot"):
         config.load(env=env)
         config.load(env=env)
+    assert "hunter2" not in caplog.text
     expected = 1 if warned else 0
     assert caplog.text.count("the API key would be sent readable") == expected
     if warned:
         assert "use https:// (set TRACEROOT_HOST_URL)" in caplog.text
+        assert f"plain http:// to {urllib.parse.urlsplit(url).hostname}," in caplog.text
     # Without a key nothing secret goes out: no warning.
     monkeypatch.setattr(logs, "_seen", set())
     caplog.clear()

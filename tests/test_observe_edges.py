@@ -3,6 +3,7 @@ generators, with a name that is not a str, with arguments whose ``repr`` is slow
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import time
@@ -183,3 +184,21 @@ def test_argument_reprs_are_not_run_on_the_call_path(spans: Spans) -> None:
         ]
         * 5
     )
+
+
+class Label(str):
+    def __repr__(self) -> str:
+        raise AssertionError("not called: a str subclass is recorded as its text")
+
+
+def test_known_values_are_still_recorded_in_full(spans: Spans) -> None:
+    @observe
+    def tag(label: str, when: Any, pair: tuple[int, int]) -> None:
+        return None
+
+    tag(Label("urgent"), datetime.date(2026, 1, 2), (1, 2))
+    assert json.loads(spans.one("tag").attributes[semconv.SPAN_INPUT]) == {
+        "label": "urgent",
+        "when": "2026-01-02",
+        "pair": [1, 2],
+    }

@@ -45,7 +45,7 @@ def without_user_reprs(arguments: dict[str, Any]) -> dict[str, Any]:
 
 def _safe(value: Any, depth: int) -> Any:
     kind = type(value)
-    if kind in _PLAIN:
+    if kind in _PLAIN or isinstance(value, (str, int, float)):  # subclasses encode as their base
         return value
     if depth >= _MAX_DEPTH:
         return "<max depth>"

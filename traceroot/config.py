@@ -357,11 +357,12 @@ def _warn_if_key_sent_in_clear(settings: Settings) -> None:
         return
     if not is_plain_http_to_another_host(settings.host_url):
         return
+    host = urllib.parse.urlsplit(settings.host_url.strip()).hostname  # never a user:password@
     warn_once(
-        f"plain-http:{settings.host_url}",
-        "traceroot: %s is plain http:// to another machine: the API key would be sent "
-        "readable by anyone on the way; use https:// (set %s)",
-        settings.host_url,
+        f"plain-http:{host}",
+        "traceroot: the host URL is plain http:// to %s, another machine: the API key would be "
+        "sent readable by anyone on the way; use https:// (set %s)",
+        host,
         HOST_URL,
     )
 
