@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import itertools
 import types
 import uuid
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ from typing import Any, Final
 _MAX_DEPTH: Final = 33
 _MAX_ITEMS: Final = 1_000
 _PLAIN: Final = (str, int, float, bool, type(None))
+_PLAIN_TYPES: Final = frozenset(_PLAIN)
 _CONVERTED: Final = (
     enum.Enum,
     datetime.date,
@@ -40,15 +42,20 @@ _CONVERTED: Final = (
 
 def without_user_reprs(arguments: dict[str, Any]) -> dict[str, Any]:
     """``arguments`` with every object whose ``repr`` is user code replaced by its type name."""
-    return {name: _safe(value, 0) for name, value in arguments.items()}
+    safe = _safe
+    return {name: safe(value, 0) for name, value in arguments.items()}
 
 
 def _safe(value: Any, depth: int) -> Any:
     kind = type(value)
-    if kind in _PLAIN or isinstance(value, (str, int, float)):  # subclasses encode as their base
+    if kind in _PLAIN_TYPES:
         return value
     if depth >= _MAX_DEPTH:
         return "<max depth>"
+    if kind is dict:
+        return _safe_mapping(value, depth)
+    if isinstance(value, (str, int, float)):  # subclasses: encoded as their base, no repr
+        return value
     if isinstance(value, (list, tuple, set, frozenset)):
         return _safe_items(value, depth)
     if isinstance(value, Mapping):
@@ -70,18 +77,21 @@ def _converted_by_fields(value: Any) -> bool:
 
 
 def _safe_items(value: Any, depth: int) -> Any:
-    items = []
-    changed = False
+    # Copied only once something in it changes: plain data (the common case) is returned as is.
+    items: list[Any] | None = None
     for index, item in enumerate(value):
         if index >= _MAX_ITEMS:
             # The serializer records no more than this many items either.
+            items = items if items is not None else list(itertools.islice(value, index))
             items.append(f"... {len(value) - _MAX_ITEMS} more items")
-            changed = True
             break
         safe = _safe(item, depth + 1)
-        changed = changed or safe is not item
+        if items is None:
+            if safe is item:
+                continue
+            items = list(itertools.islice(value, index))
         items.append(safe)
-    return items if changed else value
+    return value if items is None else items
 
 
 def _safe_key(key: Any) -> Any:
@@ -94,18 +104,20 @@ def _safe_key(key: Any) -> Any:
 
 
 def _safe_mapping(value: Mapping[Any, Any], depth: int) -> Any:
-    out: dict[Any, Any] = {}
-    changed = False
+    out: dict[Any, Any] | None = None
     try:
         for index, (key, item) in enumerate(value.items()):
             if index >= _MAX_ITEMS:
+                out = out if out is not None else dict(itertools.islice(value.items(), index))
                 out["..."] = f"{len(value) - _MAX_ITEMS} more items"
-                changed = True
                 break
-            safe_key = _safe_key(key)
+            safe_key = key if type(key) is str else _safe_key(key)
             safe = _safe(item, depth + 1)
-            changed = changed or safe is not item or safe_key is not key
+            if out is None:
+                if safe is item and safe_key is key:
+                    continue
+                out = dict(itertools.islice(value.items(), index))
             out[safe_key] = safe
     except Exception:  # noqa: BLE001 - a mapping whose iteration raises: the type name serves
         return f"<{type(value).__name__}>"
-    return out if changed else value
+    return value if out is None else out
