@@ -95,7 +95,8 @@ print(json.dumps({"answer": answer, "helped": helped, "raised": raised, "spans":
         "toy.call2": [None, "ERROR"],
     }
     assert out["status"]["toy"] == ["active", ""]  # type: ignore[index]
-    assert out["status"]["threading"][0] == "not requested"  # type: ignore[index]
+    # Carrying the context into threads is core behaviour: on with any choice of integrations.
+    assert out["status"]["threading"] == ["active", ""]  # type: ignore[index]
 
 
 def test_import_from_another_thread_patches(tmp_path: Path) -> None:
@@ -260,6 +261,90 @@ print(json.dumps({"back": back, "again": hasattr(toy_framework.Client.call, "__w
         tmp_path,
     )
     assert out == {**out, "back": True, "again": True, "status": ["active", ""]}
+
+
+def test_instrument_and_uninstrument_racing_in_threads_never_stack_patches(tmp_path: Path) -> None:
+    out = _run(
+        """
+import threading, time
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from traceroot.integrations import imports
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)
+import toy_framework
+traceroot.instrument(integrations=[])
+# Widen the window between instrument() choosing an integration and patching it, as a busy
+# machine does, so the race shows in a few hundred rounds rather than once in a while.
+register = imports.when_imported
+def slow_register(name, callback):
+    time.sleep(0.0005)
+    register(name, callback)
+imports.when_imported = slow_register
+start = threading.Barrier(4)
+def instrumenting():
+    start.wait()
+    for _ in range(60):
+        traceroot.instrument(integrations=["toy"])
+def uninstrumenting():
+    start.wait()
+    for _ in range(60):
+        traceroot.uninstrument()
+        time.sleep(0.0003)
+threads = [threading.Thread(target=f) for f in (instrumenting, uninstrumenting) * 2]
+for t in threads: t.start()
+for t in threads: t.join()
+def spans_per_call():
+    exporter.clear()
+    client = toy_framework.Client()
+    for _ in range(5):
+        client.call("x")
+    return len([s for s in exporter.get_finished_spans() if s.name == "toy.call"])
+traceroot.instrument(integrations=["toy"])
+instrumented = spans_per_call()
+traceroot.uninstrument()
+print(json.dumps({"instrumented": instrumented, "uninstrumented": spans_per_call()}))
+""",
+        tmp_path,
+    )
+    assert out["instrumented"] == 5  # one span per call
+    assert out["uninstrumented"] == 0
+
+
+def test_initialize_carries_the_context_into_thread_pools(tmp_path: Path) -> None:
+    code = """
+from concurrent.futures import ThreadPoolExecutor
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)
+traceroot.initialize(integrations=[traceroot.Integration.OPENAI], exporter="none")
+
+@traceroot.observe
+def pooled():
+    return 1
+
+with traceroot.using_session("pool-session"):
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pool.submit(pooled).result()
+session = exporter.get_finished_spans()[0].attributes.get("session.id")
+print(json.dumps({"session": session, "threading": status()["threading"]}))
+"""
+    out = _run(code, tmp_path)
+    assert out["session"] == "pool-session"
+    assert out["threading"] == ["active", ""]
+    # Switched off, it stays off.
+    off = _run(code, tmp_path, TRACEROOT_INSTRUMENT_THREADING="false")
+    assert off["session"] is None
+    assert off["threading"] == ["disabled", "TRACEROOT_INSTRUMENT_THREADING turned it off"]
 
 
 def test_doctor_prints_configuration_and_integrations(tmp_path: Path) -> None:

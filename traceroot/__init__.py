@@ -10,7 +10,7 @@ up export and patches each installed integration only when the app imports its f
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from traceroot import config as _config
 from traceroot import pipeline as _pipeline
@@ -23,7 +23,7 @@ from traceroot.current import (
     update_current_trace,
 )
 from traceroot.integrations.names import Integration
-from traceroot.logs import logger
+from traceroot.logs import logger, warn_once
 from traceroot.observe import observe, start_span
 from traceroot.spans import ObservedSpan, SpanKind
 
@@ -149,8 +149,49 @@ def _start(
         return
     from traceroot.integrations import registry
 
+    integrations = _checked_integrations(integrations)
+    if integrations is not None and not integrations:
+        return  # ``integrations=[]``: nothing at all, not even the context carried into threads
     if integrations is not None or every_integration:
-        registry.instrument(integrations)
+        registry.instrument(_with_context_carrying(integrations))
+    else:
+        registry.instrument(_CONTEXT_CARRYING)
+
+
+# Carrying the context into threads is core behaviour, not a framework integration: it is on
+# with any choice of integrations unless switched off (TRACEROOT_INSTRUMENT_THREADING=false).
+_CONTEXT_CARRYING: Final = (Integration.THREADING,)
+
+
+def _checked_integrations(
+    integrations: Iterable[Integration | str] | None,
+) -> list[Integration | str] | None:
+    """The ``integrations`` argument as a list; anything that is not names warns once and counts
+    as not given (``instrument`` then turns on everything installed)."""
+    if integrations is None:
+        return None
+    if isinstance(integrations, (str, Integration)):
+        return [integrations]
+    try:
+        names = list(integrations)
+    except TypeError:
+        names = None
+    if names is None or not all(isinstance(name, (str, Integration)) for name in names):
+        warn_once(
+            "argument:integrations",
+            "traceroot: integrations=%r is not a list of integration names; ignored",
+            integrations,
+        )
+        return None
+    return names
+
+
+def _with_context_carrying(
+    integrations: Iterable[Integration | str] | None,
+) -> list[Integration | str] | None:
+    if integrations is None:
+        return None  # every installed integration, threading included
+    return [*integrations, *_CONTEXT_CARRYING]
 
 
 def uninstrument() -> None:
@@ -186,11 +227,12 @@ def export_failures() -> int:
 def flush(timeout: float | None = None) -> bool:
     """Export every finished span now. Returns ``True`` only if every span pending reached its
     destination within ``timeout`` seconds (``False``: time ran out, or spans were refused,
-    failed to be written or were dropped since the last flush)."""
-    return _pipeline.flush(timeout)
+    failed to be written or were dropped since the last flush). A timeout that is not a number
+    means the default, with one warning."""
+    return _pipeline.flush(_config.checked_timeout("flush", timeout))
 
 
 def shutdown(timeout: float | None = None) -> bool:
     """Export what is pending and stop, within ``timeout`` seconds (default: the export
     timeout). Runs by itself when the process exits, bounded to a few seconds there."""
-    return _pipeline.shutdown(timeout)
+    return _pipeline.shutdown(_config.checked_timeout("shutdown", timeout))

@@ -6,12 +6,14 @@ it accepts, and the default is used; nothing here raises.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any, Final, NamedTuple, TypeVar
 
 from traceroot import semconv
-from traceroot.logs import logger, warn_once
+from traceroot.logs import warn_once
 from traceroot.serialize import DEFAULT_BUDGET, MIN_BUDGET
 
 # -- Environment variable names ------------------------------------------------------------------
@@ -42,6 +44,26 @@ DEFAULT_HOST_URL: Final = "https://app.traceroot.ai"
 TRACEROOT_TRACES_PATH: Final = "/api/v1/public/traces"
 DEFAULT_STORE_PATH: Final = os.path.join(".traceroot", "traces.db")
 EXPORTERS: Final = ("auto", "traceroot", "otlp", "local", "console", "none")
+
+# Upper bounds of the numeric settings. A larger value (``1e10`` seconds, a queue of ``1e23``
+# spans) is clamped to the bound with one warning: beyond it, threads and queues refuse the
+# number (``OverflowError``) inside the export machinery, and nothing is gained before that.
+MAX_SECONDS: Final = 3600.0
+MAX_FLUSH_AT: Final = 1_000_000
+MAX_QUEUE_SPANS: Final = 1_000_000
+MAX_ATTRIBUTE_BUDGET: Final = 64 * 1024 * 1024
+_MAXIMA: Final[dict[str, float]] = {
+    "timeout": MAX_SECONDS,
+    "flush_interval": MAX_SECONDS,
+    "flush_at": MAX_FLUSH_AT,
+    "max_queue_size": MAX_QUEUE_SPANS,
+    "max_attribute_bytes": MAX_ATTRIBUTE_BUDGET,
+    "sample_rate": 1.0,
+}
+# Settings that hold text; ``None`` is their unset value.
+_TEXT_FIELDS: Final = frozenset(
+    {"api_key", "host_url", "environment", "store_path", "git_repo", "git_ref", "otlp_endpoint"}
+)
 
 _TRUE: Final = ("1", "true", "yes", "on")
 _FALSE: Final = ("0", "false", "no", "off")
@@ -130,25 +152,53 @@ _N = TypeVar("_N", int, float)
 
 
 def _parse_number(
-    name: str, raw: str | None, default: _N, convert: Callable[[str], _N], minimum: _N
+    name: str,
+    raw: str | None,
+    default: _N,
+    convert: Callable[[str], _N],
+    minimum: _N,
+    maximum: _N,
 ) -> _N:
     if raw is None or raw.strip() == "":
         return default
-    try:
-        value = convert(raw.strip())
-    except ValueError:
-        value = None
-    if value is None or not value >= minimum or value == float("inf"):
-        _bad_value(name, raw, f"a {convert.__name__} >= {minimum}", default)
+    value = _convert(raw.strip(), convert)
+    if value is None or not value >= minimum:  # not a number, NaN, or too small
+        _bad_value(name, raw, f"a {convert.__name__} from {minimum} to {maximum}", default)
         return default
-    return value
+    if value > maximum:
+        _clamped(name, raw, maximum)
+        return maximum
+    return type(default)(value)  # a whole float (1e6) becomes the int it stands for
+
+
+def _convert(text: str, convert: Callable[[str], _N]) -> _N | float | None:
+    """``text`` as a number; an int setting also takes a whole number written as a float
+    (``1e6``), and a huge one comes back as ``inf`` for the caller to clamp."""
+    try:
+        return convert(text)
+    except ValueError:
+        pass
+    if convert is not int:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if number == float("inf") or number.is_integer() else None
+
+
+def _clamped(name: str, raw: object, maximum: float) -> None:
+    warn_once(
+        f"clamped:{name}={raw!r}",
+        "traceroot: %s=%r is above the maximum; using %r",
+        name,
+        raw,
+        maximum,
+    )
 
 
 def _parse_rate(raw: str | None, default: float) -> float:
-    rate = _parse_number(SAMPLE_RATE, raw, default, float, 0.0)
-    if rate > 1.0:
-        _bad_value(SAMPLE_RATE, str(raw), "a float from 0 to 1", default)
-        return default
+    rate = _parse_number(SAMPLE_RATE, raw, default, float, 0.0, 1.0)
     return rate
 
 
@@ -177,10 +227,19 @@ def load(
         enabled=parse_bool(ENABLED, env.get(ENABLED), defaults.enabled),
         api_key=_text(env.get(API_KEY)),
         host_url=_text(env.get(HOST_URL)) or defaults.host_url,
-        timeout=_parse_number(TIMEOUT, env.get(TIMEOUT), defaults.timeout, float, 0.001),
-        flush_at=_parse_number(FLUSH_AT, env.get(FLUSH_AT), defaults.flush_at, int, 1),
+        timeout=_parse_number(
+            TIMEOUT, env.get(TIMEOUT), defaults.timeout, float, 0.001, MAX_SECONDS
+        ),
+        flush_at=_parse_number(
+            FLUSH_AT, env.get(FLUSH_AT), defaults.flush_at, int, 1, MAX_FLUSH_AT
+        ),
         flush_interval=_parse_number(
-            FLUSH_INTERVAL, env.get(FLUSH_INTERVAL), defaults.flush_interval, float, 0.001
+            FLUSH_INTERVAL,
+            env.get(FLUSH_INTERVAL),
+            defaults.flush_interval,
+            float,
+            0.001,
+            MAX_SECONDS,
         ),
         environment=_text(env.get(ENVIRONMENT)),
         capture_content=parse_bool(
@@ -189,10 +248,20 @@ def load(
         exporter=parse_choice(EXPORTER, env.get(EXPORTER), EXPORTERS, defaults.exporter),
         store_path=_text(env.get(STORE_PATH)) or defaults.store_path,
         max_attribute_bytes=_parse_number(
-            MAX_ATTRIBUTE_BYTES, env.get(MAX_ATTRIBUTE_BYTES), DEFAULT_BUDGET, int, MIN_BUDGET
+            MAX_ATTRIBUTE_BYTES,
+            env.get(MAX_ATTRIBUTE_BYTES),
+            DEFAULT_BUDGET,
+            int,
+            MIN_BUDGET,
+            MAX_ATTRIBUTE_BUDGET,
         ),
         max_queue_size=_parse_number(
-            MAX_QUEUE_SIZE, env.get(MAX_QUEUE_SIZE), defaults.max_queue_size, int, 1
+            MAX_QUEUE_SIZE,
+            env.get(MAX_QUEUE_SIZE),
+            defaults.max_queue_size,
+            int,
+            1,
+            MAX_QUEUE_SPANS,
         ),
         sample_rate=_parse_rate(env.get(SAMPLE_RATE), defaults.sample_rate),
         git_repo=_text(env.get(GIT_REPO)),
@@ -205,17 +274,32 @@ def load(
             defaults.otlp_protocol,
         ),
     )
-    return _apply_overrides(from_env, given)
+    settings = _apply_overrides(from_env, given)
+    _warn_if_key_sent_in_clear(settings)
+    return settings
 
 
 def _apply_overrides(base: Settings, given: Mapping[str, Any]) -> Settings:
     accepted: dict[str, Any] = {}
     for name, value in given.items():
         current_value = getattr(base, name) if name in Settings._fields else _MISSING
+        if name == "store_path" and isinstance(value, os.PathLike):
+            value = os.fspath(value)
         problem = _override_problem(name, value, current_value)
         if problem is not None:
-            logger.warning("traceroot: %s=%r %s; using %r", name, value, problem, current_value)
+            warn_once(
+                f"argument:{name}={value!r}",
+                "traceroot: %s=%r %s; using %r",
+                name,
+                value,
+                problem,
+                current_value,
+            )
             continue
+        maximum = _MAXIMA.get(name)
+        if maximum is not None and value > maximum:
+            _clamped(name, value, maximum)
+            value = int(maximum) if isinstance(current_value, int) else float(maximum)
         accepted[name] = value.lower() if name == "exporter" else value
     return base._replace(**accepted)
 
@@ -227,6 +311,10 @@ def _override_problem(name: str, value: Any, current_value: Any) -> str | None:
     """Why an argument cannot be used, or ``None`` when it can."""
     if current_value is _MISSING:
         return "is not a setting"
+    if name in _TEXT_FIELDS:
+        return None if isinstance(value, str) and value.strip() else "must be a non-empty str"
+    if name == "redact":
+        return None if callable(value) else "must be a function"
     if name == "exporter":
         ok = isinstance(value, str) and value.lower() in EXPORTERS
         return None if ok else f"is not one of {' | '.join(EXPORTERS)}"
@@ -236,9 +324,61 @@ def _override_problem(name: str, value: Any, current_value: Any) -> str | None:
         number = isinstance(value, type(current_value)) or (
             isinstance(current_value, float) and isinstance(value, int)
         )
+        # ``value > 0`` is False for NaN too
         ok = number and not isinstance(value, bool) and value > 0
         return None if ok else f"must be a positive {type(current_value).__name__}"
     return None
+
+
+def checked_timeout(name: str, timeout: object) -> float | None:
+    """A ``timeout`` argument of ``flush``/``shutdown`` as seconds the export machinery takes:
+    ``None`` stays the default; NaN or not a number warns once and means the default; more than
+    :data:`MAX_SECONDS` (``inf`` too) is clamped with one warning; below zero is zero."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout != timeout:
+        warn_once(
+            f"argument:{name}:timeout={timeout!r}",
+            "traceroot: %s(timeout=%r): the timeout must be a number of seconds; using the default",
+            name,
+            timeout,
+        )
+        return None
+    if timeout > MAX_SECONDS:
+        _clamped(f"{name}(timeout)", timeout, MAX_SECONDS)
+        return MAX_SECONDS
+    return max(float(timeout), 0.0)
+
+
+def _warn_if_key_sent_in_clear(settings: Settings) -> None:
+    """The API key goes with every export to the host URL: over plain ``http://`` to another
+    machine, anyone on the way can read it."""
+    if not settings.api_key or settings.resolved_exporter() != "traceroot":
+        return
+    if not is_plain_http_to_another_host(settings.host_url):
+        return
+    host = urllib.parse.urlsplit(settings.host_url.strip()).hostname  # never a user:password@
+    warn_once(
+        f"plain-http:{host}",
+        "traceroot: the host URL is plain http:// to %s, another machine: the API key would be "
+        "sent readable by anyone on the way; use https:// (set %s)",
+        host,
+        HOST_URL,
+    )
+
+
+def is_plain_http_to_another_host(url: str) -> bool:
+    """Whether ``url`` is ``http://`` (no TLS) to a host that is not this machine's loopback."""
+    parsed = urllib.parse.urlsplit(url.strip())
+    if parsed.scheme.lower() != "http":
+        return False
+    host = (parsed.hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True  # a name: another machine as far as anyone can tell from here
 
 
 def disabled_integrations(env: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -18,6 +18,7 @@ from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN, Span
 
 from traceroot import semconv, spans, stamping
+from traceroot.call_inputs import without_user_reprs
 from traceroot.config import current as current_settings
 from traceroot.context import (
     normalize_id,
@@ -27,6 +28,7 @@ from traceroot.context import (
 )
 from traceroot.generators import ResumeHooks, async_generator_function, generator_function
 from traceroot.guard import contained
+from traceroot.logs import warn_once
 from traceroot.model_calls import model_calls
 from traceroot.serialize import json_object
 from traceroot.spans import ObservedSpan, SpanKind
@@ -66,7 +68,7 @@ class _Observation:
         capture_input: bool,
         capture_output: bool,
     ) -> None:
-        self.name = name
+        self.name = _span_name(name)
         self.kind = spans.parse_kind(kind)
         self.metadata = normalize_metadata(metadata)
         self.tags = normalize_tags(tags)
@@ -110,7 +112,11 @@ class _Observation:
         self, span: Span, result: Any = _NOT_CAPTURED, error: BaseException | None = None
     ) -> None:
         with _ending:
-            if error is not None:
+            if isinstance(error, GeneratorExit):
+                # A coroutine or generator closed before it finished (a cancelled stream, a
+                # loop shutting down): the caller's choice, not a failure of the function.
+                pass
+            elif error is not None:
                 spans.record_error(span, error)
             elif (
                 result is not _NOT_CAPTURED
@@ -124,6 +130,20 @@ class _Observation:
                 model_calls.settle(span, attributes)
                 span.set_attributes(attributes)
         span.end()
+
+
+def _span_name(name: object) -> str:
+    if isinstance(name, str):
+        return name
+    warn_once(
+        f"observe:name:{type(name).__name__}",
+        "traceroot: a span name must be a str, got %s; using str() of it",
+        type(name).__name__,
+    )
+    try:
+        return str(name)
+    except Exception:  # noqa: BLE001 - a __str__ that raises: the type name serves
+        return type(name).__name__
 
 
 class _Arguments:
@@ -169,7 +189,7 @@ class _Arguments:
                 values[key] = value
         for key, value in self.defaults.items():
             values.setdefault(key, value)
-        return values
+        return without_user_reprs(values)
 
 
 class _ObservedRun(ResumeHooks):
@@ -268,7 +288,10 @@ def observe(
         async def fetch(url: str) -> bytes: ...
     """
 
-    def decorate(target: Callable[..., Any]) -> Callable[..., Any]:
+    def decorate(target: Any) -> Any:
+        member = _decorate_member(target, decorate)
+        if member is not None:
+            return member
         observation = _Observation(
             name or getattr(target, "__name__", None) or "observed",
             type,
@@ -282,6 +305,19 @@ def observe(
         return _wrap(target, observation, _Arguments(target))
 
     return decorate(fn) if fn is not None else decorate
+
+
+def _decorate_member(target: Any, decorate: Callable[[Any], Any]) -> Any:
+    """``@observe`` written above ``@classmethod``, ``@staticmethod`` or ``@property``: trace
+    the function inside and wrap it the same way again, so the member still behaves as one."""
+    if isinstance(target, classmethod):
+        return classmethod(decorate(target.__func__))
+    if isinstance(target, staticmethod):
+        return staticmethod(decorate(target.__func__))
+    if isinstance(target, property):
+        getter = decorate(target.fget) if target.fget is not None else None
+        return target.getter(getter) if getter is not None else target
+    return None
 
 
 def _wrap(

@@ -51,7 +51,7 @@ class IntegrationStatus(NamedTuple):
 
 
 class _Entry:
-    __slots__ = ("detail", "entry_point", "hook", "name", "plugin", "state")
+    __slots__ = ("detail", "entry_point", "hook", "name", "plugin", "retired", "state")
 
     def __init__(self, name: str, entry_point: metadata.EntryPoint | None) -> None:
         self.name = name
@@ -59,10 +59,15 @@ class _Entry:
         self.plugin: Any = None
         self.state = State.NOT_REQUESTED
         self.detail = ""
+        # Set by uninstrument(): an import hook that fires later must not patch for this entry.
+        self.retired = False
         self.hook = lambda module: _activate(self)
 
 
 _lock = threading.RLock()
+# Serialises whole instrument()/uninstrument() calls: racing threads must not leave a plugin
+# patched that no entry knows of (its patches would stack under the next one's).
+_switching = threading.RLock()
 _entries: dict[str, _Entry] = {}
 
 
@@ -76,6 +81,11 @@ def discover() -> dict[str, metadata.EntryPoint]:
 
 def instrument(names: Iterable[object] | None = None) -> None:
     """Turn on ``names`` (default: every discovered plugin) unless the environment disabled them."""
+    with _switching:
+        _instrument(names)
+
+
+def _instrument(names: Iterable[object] | None) -> None:
     discovered = discover()
     chosen = requested_names(names, discovered)
     disabled = config.disabled_integrations()
@@ -121,7 +131,7 @@ def _load(entry: _Entry) -> bool:
 
 def _activate(entry: _Entry) -> None:
     with _lock:
-        if entry.state is not State.WAITING:
+        if entry.state is not State.WAITING or entry.retired:
             return  # another trigger module got here first, or uninstrument() ran
         entry.state = State.ACTIVE
     plugin = entry.plugin
@@ -143,6 +153,16 @@ def _activate(entry: _Entry) -> None:
     except Exception as error:  # noqa: BLE001 - recorded; the app's import goes on
         _settle(entry, State.FAILED, f"could not instrument: {error!r}")
         report(f"integration {entry.name}", error)
+        return
+    if _retired(entry):
+        # uninstrument() ran while this import hook was patching (an import in another
+        # thread): take the patches off again rather than leave them with no entry.
+        _uninstrument_plugin(entry)
+
+
+def _retired(entry: _Entry) -> bool:
+    with _lock:
+        return entry.retired
 
 
 def _settle(entry: _Entry, state: State, detail: str) -> None:
@@ -153,16 +173,25 @@ def _settle(entry: _Entry, state: State, detail: str) -> None:
 
 def uninstrument() -> None:
     """Remove every patch and every pending hook; integrations can be instrumented again."""
-    with _lock:
-        entries = list(_entries.values())
-        _entries.clear()
-    for entry in entries:
-        imports.cancel(entry.hook)
-        if entry.state is State.ACTIVE and entry.plugin is not None:
-            try:
-                entry.plugin.uninstrument()
-            except Exception as error:  # noqa: BLE001 - uninstrument the rest regardless
-                report(f"uninstrument {entry.name}", error)
+    with _switching:
+        with _lock:
+            entries = list(_entries.values())
+            _entries.clear()
+            for entry in entries:
+                entry.retired = True
+        for entry in entries:
+            imports.cancel(entry.hook)
+            if entry.state is State.ACTIVE:
+                _uninstrument_plugin(entry)
+
+
+def _uninstrument_plugin(entry: _Entry) -> None:
+    if entry.plugin is None:
+        return
+    try:
+        entry.plugin.uninstrument()
+    except Exception as error:  # noqa: BLE001 - uninstrument the rest regardless
+        report(f"uninstrument {entry.name}", error)
 
 
 def status() -> list[IntegrationStatus]:

@@ -4,6 +4,12 @@ Work handed to a ``concurrent.futures`` thread pool (``asyncio``'s ``run_in_exec
 and the target of a ``threading.Thread`` run in the context of the code that submitted or started
 them. LangChain, for one, runs sync callbacks and tools in thread pools.
 
+A pool's job carries its submitter's context, whichever thread runs it; the pool's threads carry
+none of their own. A long-lived thread's target runs in its starter's context, the whole of it:
+jobs such a thread takes from a queue must carry their own (``contextvars.copy_context()`` when
+enqueuing, ``ctx.run(job)`` in the worker; see the README), since nothing marks where one
+queued job ends and the next begins.
+
 Written here rather than taken from opentelemetry-instrumentation-threading: three small wrappers,
 applied lazily like every integration, without the instrumentation package's import cost at
 start-up.
@@ -11,6 +17,7 @@ start-up.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -44,13 +51,24 @@ def executor_submit(integration: BaseIntegration) -> Wrapper:
 
 def thread_start(integration: BaseIntegration) -> Wrapper:
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        try:
-            setattr(instance, _CONTEXT_ATTRIBUTE, otel_context.get_current())
-        except AttributeError:
-            pass  # a Thread subclass with __slots__: it runs without the context, as before
+        if not _is_pool_worker(instance):
+            try:
+                setattr(instance, _CONTEXT_ATTRIBUTE, otel_context.get_current())
+            except AttributeError:
+                pass  # a Thread subclass with __slots__: it runs without the context, as before
         return wrapped(*args, **kwargs)
 
     return wrapper
+
+
+def _is_pool_worker(thread: Any) -> bool:
+    """A ``ThreadPoolExecutor`` worker: started by whichever submission found the pool short of
+    threads, it then serves every submitter. Each job carries its own submitter's context
+    (:func:`executor_submit`); the thread itself carries none, so its initializer and the time
+    between jobs belong to no request."""
+    pool = sys.modules.get("concurrent.futures.thread")
+    target = getattr(thread, "_target", None)
+    return pool is not None and target is not None and target is getattr(pool, "_worker", None)
 
 
 def thread_run(integration: BaseIntegration) -> Wrapper:
