@@ -15,6 +15,8 @@ import pytest
 from .conftest import run_script
 from .otlp_receiver import Receiver
 
+ROOT = Path(__file__).resolve().parents[1]  # this checkout's traceroot, in subprocesses too
+
 RUN = """
 import traceroot
 from traceroot import observe, using_attributes, update_current_span
@@ -52,17 +54,21 @@ traceroot.flush()
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("cli")
-    result = run_script(RUN, cwd=str(directory))
+    result = run_script(RUN, cwd=str(directory), env={"PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr
     return directory / ".traceroot" / "traces.db"
 
 
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEROOT_")}
+def cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TRACEROOT_", "OTEL_"))}
+    clean["PYTHONPATH"] = str(ROOT)
+    clean.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "traceroot.cli", *args],
         cwd=cwd,
-        env=env,
+        env=clean,
         capture_output=True,
         text=True,
         timeout=60,
