@@ -12,8 +12,12 @@ from __future__ import annotations
 import sys
 from typing import Final
 
+_NAMED: Final = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+
 
 def _escape(code: int) -> str:
+    if code in _NAMED:
+        return _NAMED[code]
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
