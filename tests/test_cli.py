@@ -205,9 +205,10 @@ def test_export_replays_spans_to_an_otlp_endpoint(store: Path, receiver: Receive
 
 
 def test_tail_prints_traces_as_they_complete(tmp_path: Path) -> None:
-    first = run_script(RUN, cwd=str(tmp_path))
+    first = run_script(RUN, cwd=str(tmp_path), env={"PYTHONPATH": str(ROOT)})
     assert first.returncode == 0, first.stderr
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEROOT_")}
+    env["PYTHONPATH"] = str(ROOT)
     tail = subprocess.Popen(
         [sys.executable, "-m", "traceroot.cli", "tail", "--interval", "0.1"],
         cwd=tmp_path,
@@ -222,6 +223,7 @@ def test_tail_prints_traces_as_they_complete(tmp_path: Path) -> None:
             "import traceroot\ntraceroot.instrument()\n"
             "@traceroot.observe\ndef fresh():\n    return 1\nfresh()\n",
             cwd=str(tmp_path),
+            env={"PYTHONPATH": str(ROOT)},
         )
         assert second.returncode == 0, second.stderr
         time.sleep(1.5)

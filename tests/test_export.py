@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from traceroot.endpoints import exposed_over_plain_http, masked
-
 from .otlp_receiver import Receiver
 from .stores import cli, row, write
 
@@ -148,10 +146,14 @@ def test_warns_before_sending_secrets_over_plain_http(tmp_path: Path) -> None:
     ],
 )
 def test_what_goes_in_clear(url: str, headers: dict[str, str], exposed: str | None) -> None:
+    from traceroot.endpoints import exposed_over_plain_http
+
     assert exposed_over_plain_http(url, headers) == exposed
 
 
 def test_masked_urls() -> None:
+    from traceroot.endpoints import masked
+
     assert masked("http://u:p@h:1/x") == "http://***@h:1/x"
     assert (
         masked("see https://token@h/x and grpc://a:b@c") == "see https://***@h/x and grpc://***@c"

@@ -15,7 +15,6 @@ import pytest
 
 from traceroot import render, semconv
 from traceroot.records import StoredSpan
-from traceroot.terminal import printable
 
 from .stores import chain, cli, environment, row, write
 
@@ -42,6 +41,8 @@ def acting(text: str) -> list[str]:
 
 
 def test_printable_escapes_every_control_and_keeps_the_rest() -> None:
+    from traceroot.terminal import printable
+
     assert printable(HOSTILE) == SHOWN
     assert printable("a\nb\tc") == "a\\nb\\tc"
     assert printable("a\nb\tc\r", multi_line=True) == "a\nb\tc\\r"
