@@ -19,7 +19,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from traceroot import config
@@ -140,8 +140,16 @@ def tail(arguments: argparse.Namespace) -> int:
             while not feed.ready():
                 time.sleep(arguments.interval)
         while True:
-            for trace_id in feed.new_traces():
-                spans = feed.spans(trace_id)
+            for trace_id in _locked_is_empty(feed.new_traces):
+                try:
+                    spans = feed.spans(trace_id)
+                except (ValueError, TypeError) as error:  # a corrupt row: that trace only
+                    print(
+                        f"traceroot: skipping trace {printable(trace_id)}: cannot read it "
+                        f"({printable(error)})",
+                        file=sys.stderr,
+                    )
+                    continue
                 if not spans:
                     continue
                 if arguments.json:
@@ -151,6 +159,18 @@ def tail(arguments: argparse.Namespace) -> int:
             time.sleep(arguments.interval)
     except KeyboardInterrupt:
         return 0
+
+
+def _locked_is_empty(poll: Callable[[], list[str]]) -> list[str]:
+    """What ``poll`` finds, or nothing this time while a writer holds the store's lock."""
+    import sqlite3
+
+    try:
+        return poll()
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            return []
+        raise
 
 
 def export(arguments: argparse.Namespace) -> int:

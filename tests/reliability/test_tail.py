@@ -114,3 +114,17 @@ def test_tail_started_before_the_app_waits_for_the_store(tmp_path: Path, tails: 
     out, err = tail.stop()
     assert roots(out) == ["first-run"]
     assert err.strip() == "traceroot: waiting for .traceroot/traces.db ..."
+
+
+def test_a_corrupt_trace_is_skipped_and_tail_goes_on(tmp_path: Path, tails: list[Tail]) -> None:
+    store = tmp_path / "traces.db"
+    write(store, [row(1, 1, name="before-tail")])
+    tails.append(tail := Tail(tmp_path, "--store", str(store)))
+    time.sleep(1.0)
+    write(store, [row(2, 1, name="corrupt", attributes="{not json")])
+    write(store, [row(3, 1, name="fine")])
+    time.sleep(0.8)
+    out, err = tail.stop()
+    assert roots(out) == ["fine"]
+    assert err.startswith(f"traceroot: skipping trace {2:032x}: cannot read it")
+    assert len(err.strip().splitlines()) == 1
