@@ -197,14 +197,16 @@ def export(arguments: argparse.Namespace) -> int:
     exposed = endpoints.exposed_over_plain_http(endpoint, headers)
     if exposed:
         print(
-            f"traceroot: warning: sending {exposed} in clear text over http:// to {shown}: "
+            f"traceroot: warning: sending {exposed} in clear text over http:// to "
+            f"{printable(shown)}: "
             "anyone on the network path can read it; use https://",
             file=sys.stderr,
         )
 
     def warn_skipped(first: str) -> None:
         print(
-            f"traceroot: warning: skipping rows that cannot be read as spans, first {first}",
+            "traceroot: warning: skipping rows that cannot be read as spans, first "
+            + printable(first),
             file=sys.stderr,
         )
 
@@ -216,7 +218,8 @@ def export(arguments: argparse.Namespace) -> int:
         problems = [f"{result.failed} failed"] if result.failed else []
         if result.skipped:
             problems.append(f"{result.skipped} unreadable rows skipped")
-        print(f"exported {result.sent} spans to {shown}" + "".join(f"; {p}" for p in problems))
+        summary = f"exported {result.sent} spans to {printable(shown)}"
+        print(summary + "".join(f"; {problem}" for problem in problems))
     return 1 if result.failed else 0
 
 
