@@ -15,6 +15,8 @@ import pytest
 from .conftest import run_script
 from .otlp_receiver import Receiver
 
+ROOT = Path(__file__).resolve().parents[1]  # this checkout's traceroot, in subprocesses too
+
 RUN = """
 import traceroot
 from traceroot import observe, using_attributes, update_current_span
@@ -52,17 +54,21 @@ traceroot.flush()
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("cli")
-    result = run_script(RUN, cwd=str(directory))
+    result = run_script(RUN, cwd=str(directory), env={"PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr
     return directory / ".traceroot" / "traces.db"
 
 
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEROOT_")}
+def cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TRACEROOT_", "OTEL_"))}
+    clean["PYTHONPATH"] = str(ROOT)
+    clean.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "traceroot.cli", *args],
         cwd=cwd,
-        env=env,
+        env=clean,
         capture_output=True,
         text=True,
         timeout=60,
@@ -199,9 +205,10 @@ def test_export_replays_spans_to_an_otlp_endpoint(store: Path, receiver: Receive
 
 
 def test_tail_prints_traces_as_they_complete(tmp_path: Path) -> None:
-    first = run_script(RUN, cwd=str(tmp_path))
+    first = run_script(RUN, cwd=str(tmp_path), env={"PYTHONPATH": str(ROOT)})
     assert first.returncode == 0, first.stderr
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEROOT_")}
+    env["PYTHONPATH"] = str(ROOT)
     tail = subprocess.Popen(
         [sys.executable, "-m", "traceroot.cli", "tail", "--interval", "0.1"],
         cwd=tmp_path,
@@ -216,6 +223,7 @@ def test_tail_prints_traces_as_they_complete(tmp_path: Path) -> None:
             "import traceroot\ntraceroot.instrument()\n"
             "@traceroot.observe\ndef fresh():\n    return 1\nfresh()\n",
             cwd=str(tmp_path),
+            env={"PYTHONPATH": str(ROOT)},
         )
         assert second.returncode == 0, second.stderr
         time.sleep(1.5)

@@ -4,7 +4,7 @@
     traceroot traces [--session S] [--user U] [--limit N]
     traceroot show TRACE_ID [--verbose]     # a unique prefix of the id is enough
     traceroot tail                          # each trace as it completes, until Ctrl-C
-    traceroot export --endpoint URL [--header K=V ...]
+    traceroot export [--endpoint URL] [--header K=V ...] [--header-env K=ENV_VAR ...]
     traceroot doctor                        # configuration, where spans go, each integration
 
 Read commands take ``--json`` and ``--store PATH``. Problems (no store yet, an unknown trace, a
@@ -19,11 +19,12 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from traceroot import config
 from traceroot._version import __version__
+from traceroot.terminal import end_quietly_on_broken_pipe, printable
 
 
 class CommandError(Exception):
@@ -73,8 +74,9 @@ def sessions(arguments: argparse.Namespace) -> int:
     print(f"{header} {'tokens':>8} {'errors':>6}")
     for row in rows:
         print(
-            f"{str(row['session_id'])[:32]:<32} {row['traces']:>6} {_when(row['first_ns']):<19}  "
-            f"{_when(row['last_ns']):<19} {row['tokens'] or 0:>8} {row['errors'] or 0:>6}"
+            f"{printable(row['session_id'])[:32]:<32} {row['traces']:>6} "
+            f"{_when(row['first_ns']):<19}  {_when(row['last_ns']):<19} "
+            f"{row['tokens'] or 0:>8} {row['errors'] or 0:>6}"
         )
     return 0
 
@@ -96,9 +98,9 @@ def traces(arguments: argparse.Namespace) -> int:
         duration = ((row["end_ns"] or 0) - (row["start_ns"] or 0)) / 1e6
         errors = "  ERROR" if row["errors"] else ""
         print(
-            f"{row['trace_id']:<32}  {str(row['root_name'])[:28]:<28} {_when(row['start_ns']):<19} "
-            f"{duration:>8.1f} {row['span_count']:>5} {row['tokens'] or 0:>7}  "
-            f"{row['session_id'] or '-'}{errors}"
+            f"{printable(row['trace_id']):<32}  {printable(row['root_name'])[:28]:<28} "
+            f"{_when(row['start_ns']):<19} {duration:>8.1f} {row['span_count']:>5} "
+            f"{row['tokens'] or 0:>7}  {printable(row['session_id'] or '-')}{errors}"
         )
     return 0
 
@@ -124,18 +126,32 @@ def tail(arguments: argparse.Namespace) -> int:
     import signal
 
     from traceroot import render
+    from traceroot.tailing import TraceFeed
 
     # Ctrl-C, or a polite kill, ends it cleanly, even when started with SIGINT ignored (as a
     # shell without job control starts background commands).
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, signal.default_int_handler)
-    store = _store(arguments)
-    seen_until = time.time_ns()
+    feed = TraceFeed(arguments.store or config.load().store_path)
     try:
+        if not feed.ready():
+            # The natural order is tail first, then the app: wait for the store it creates.
+            print(f"traceroot: waiting for {printable(feed.path)} ...", file=sys.stderr, flush=True)
+            while not feed.ready():
+                time.sleep(arguments.interval)
         while True:
-            for trace_id in store.traces_ended_after(seen_until):
-                spans = store.spans(trace_id)
-                seen_until = max(seen_until, max(span.end_ns for span in spans))
+            for trace_id in _locked_is_empty(feed.new_traces):
+                try:
+                    spans = feed.spans(trace_id)
+                except (ValueError, TypeError) as error:  # a corrupt row: that trace only
+                    print(
+                        f"traceroot: skipping trace {printable(trace_id)}: cannot read it "
+                        f"({printable(error)})",
+                        file=sys.stderr,
+                    )
+                    continue
+                if not spans:
+                    continue
                 if arguments.json:
                     print(json.dumps([span._asdict() for span in spans], default=str), flush=True)
                 else:
@@ -145,25 +161,78 @@ def tail(arguments: argparse.Namespace) -> int:
         return 0
 
 
+def _locked_is_empty(poll: Callable[[], list[str]]) -> list[str]:
+    """What ``poll`` finds, or nothing this time while a writer holds the store's lock."""
+    import sqlite3
+
+    try:
+        return poll()
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            return []
+        raise
+
+
 def export(arguments: argparse.Namespace) -> int:
-    from traceroot.replay import replay
+    from traceroot import endpoints
+    from traceroot.replay import replay_store
+
+    settings = config.load()
+    endpoint = arguments.endpoint or settings.traceroot_endpoint()
+    headers = {}
+    if settings.api_key and endpoints.same_origin(endpoint, settings.host_url):
+        # The SDK's own key, read from the environment, and only for the host it belongs to.
+        headers["Authorization"] = f"Bearer {settings.api_key}"
+    elif arguments.endpoint is None:
+        raise CommandError(f"set {config.API_KEY} to export to {endpoint}, or give --endpoint")
+    for header in arguments.header:
+        key, value = _pair(header, "--header", "KEY=VALUE")
+        headers[key] = value
+    for header in arguments.header_env:
+        key, variable = _pair(header, "--header-env", "KEY=ENV_VAR")
+        if variable not in os.environ:
+            raise CommandError(f"--header-env {key}={variable}: {variable} is not set")
+        headers[key] = os.environ[variable].strip()
+    shown = endpoints.masked(endpoint)
+    exposed = endpoints.exposed_over_plain_http(endpoint, headers)
+    if exposed:
+        print(
+            f"traceroot: warning: sending {exposed} in clear text over http:// to "
+            f"{printable(shown)}: "
+            "anyone on the network path can read it; use https://",
+            file=sys.stderr,
+        )
+
+    def warn_skipped(first: str) -> None:
+        print(
+            "traceroot: warning: skipping rows that cannot be read as spans, first "
+            + printable(first),
+            file=sys.stderr,
+        )
 
     store = _store(arguments)
-    headers = {}
-    for header in arguments.header:
-        key, separator, value = header.partition("=")
-        if not separator:
-            raise CommandError(f"--header {header!r} is not KEY=VALUE")
-        headers[key.strip()] = value.strip()
-    sent, failed = replay(store.all_spans(), endpoint=arguments.endpoint, headers=headers)
-    print(
-        f"exported {sent} spans to {arguments.endpoint}" + (f"; {failed} failed" if failed else "")
-    )
-    return 1 if failed else 0
+    result = replay_store(store, endpoint=endpoint, headers=headers, on_skip=warn_skipped)
+    if arguments.json:
+        _print_json({"endpoint": shown, **result._asdict()})
+    else:
+        problems = [f"{result.failed} failed"] if result.failed else []
+        if result.skipped:
+            problems.append(f"{result.skipped} unreadable rows skipped")
+        summary = f"exported {result.sent} spans to {printable(shown)}"
+        print(summary + "".join(f"; {problem}" for problem in problems))
+    return 1 if result.failed else 0
+
+
+def _pair(text: str, option: str, shape: str) -> tuple[str, str]:
+    key, separator, value = text.partition("=")
+    if not separator or not key.strip():
+        raise CommandError(f"{option} takes {shape}")  # the text may hold a secret: not shown
+    return key.strip(), value.strip()
 
 
 def doctor(arguments: argparse.Namespace) -> int:
     settings = config.load()
+    from traceroot import endpoints
     from traceroot.integrations import registry
     from traceroot.integrations.versions import satisfies
 
@@ -174,9 +243,12 @@ def doctor(arguments: argparse.Namespace) -> int:
     report: dict[str, Any] = {
         "version": __version__,
         "python": sys.version.split()[0],
-        "settings": settings.redacted(),
+        "settings": {
+            key: endpoints.masked(value) if isinstance(value, str) else value
+            for key, value in settings.redacted().items()
+        },
         "exporter": settings.resolved_exporter(),
-        "destination": _destination(settings),
+        "destination": endpoints.masked(_destination(settings)),
         "integrations": [
             {
                 "name": row.name,
@@ -198,10 +270,10 @@ def doctor(arguments: argparse.Namespace) -> int:
         _print_json(report)
         return 0
     print(f"traceroot {report['version']} on Python {report['python']}")
-    print(f"spans go to: {report['destination']} (exporter {report['exporter']})")
+    print(f"spans go to: {printable(report['destination'])} (exporter {report['exporter']})")
     print("settings:")
     for key, value in report["settings"].items():
-        print(f"  {key:<20} {value}")
+        print(f"  {key:<20} {printable(value)}")
     print("integrations:")
     if not rows:
         print("  none installed")
@@ -215,7 +287,7 @@ def doctor(arguments: argparse.Namespace) -> int:
             if item["version_ok"] is False:
                 framework += " UNSUPPORTED"
         detail = f" ({item['detail']})" if item["detail"] else ""
-        print(f"  {item['name']:<14} {item['state']}{detail}{framework}")
+        print(printable(f"  {item['name']:<14} {item['state']}{detail}{framework}"))
     others = report["other_instrumentations"]
     if others:
         print(
@@ -224,7 +296,7 @@ def doctor(arguments: argparse.Namespace) -> int:
             "says if one bypasses a traceroot patch):"
         )
         for other in others:
-            print(f"  {other['name']:<14} {other['distribution']} {other['version']}")
+            print(printable(f"  {other['name']:<14} {other['distribution']} {other['version']}"))
     return 0
 
 
@@ -292,8 +364,17 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--interval", type=float, default=0.5, help=argparse.SUPPRESS)
     command.set_defaults(run=tail)
     command = reader("export", "replay the stored spans to an OTLP/HTTP endpoint")
-    command.add_argument("--endpoint", required=True, help="e.g. http://127.0.0.1:4318/v1/traces")
+    command.add_argument(
+        "--endpoint",
+        help="e.g. http://127.0.0.1:4318/v1/traces (default: TraceRoot, with TRACEROOT_API_KEY)",
+    )
     command.add_argument("--header", action="append", default=[], help="KEY=VALUE, repeatable")
+    command.add_argument(
+        "--header-env",
+        action="append",
+        default=[],
+        help="KEY=ENV_VAR: the header's value read from ENV_VAR, off the process list",
+    )
     command.set_defaults(run=export)
     command = commands.add_parser("doctor", help="configuration, destination and integrations")
     command.add_argument("--json", action="store_true", help="machine-readable output")
@@ -305,12 +386,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     try:
         result: int = arguments.run(arguments)
+        sys.stdout.flush()  # here, where a closed pipe can still be told apart
         return result
+    except BrokenPipeError:
+        return end_quietly_on_broken_pipe()
     except CommandError as problem:
-        print(f"traceroot: {problem}", file=sys.stderr)
+        print(f"traceroot: {printable(problem)}", file=sys.stderr)
         return 1
     except Exception as error:  # noqa: BLE001 - a locked or corrupt store, a network error
-        print(f"traceroot: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"traceroot: {type(error).__name__}: {printable(error)}", file=sys.stderr)
         return 2
 
 

@@ -11,7 +11,10 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from traceroot import render
+from traceroot.guard import contained
 from traceroot.records import stored
+
+_printing = contained("console.print_trace")
 
 _MAX_PENDING_TRACES: Final = 1_000
 
@@ -38,18 +41,23 @@ class ConsoleTreeExporter(SpanExporter):
             while len(self._pending) > _MAX_PENDING_TRACES:
                 # Roots that never end must not grow this without bound: print the oldest as is.
                 finished.append(self._pending.pop(next(iter(self._pending))))
-        stream = self._stream or sys.stdout
         for trace_spans in finished:
-            stream.write(render.tree([stored(span) for span in trace_spans]))
-        stream.flush()
+            self._print(trace_spans)
+        with _printing:
+            (self._stream or sys.stdout).flush()
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
         with self._lock:
             leftovers, self._pending = list(self._pending.values()), {}
-        stream = self._stream or sys.stdout
         for trace_spans in leftovers:
-            stream.write(render.tree([stored(span) for span in trace_spans]))
+            self._print(trace_spans)
+
+    def _print(self, trace_spans: list[ReadableSpan]) -> None:
+        # One trace that cannot be printed (a closed stream, a span that cannot be read) is
+        # logged once, and the others still print.
+        with _printing:
+            (self._stream or sys.stdout).write(render.tree([stored(s) for s in trace_spans]))
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True

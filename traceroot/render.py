@@ -8,46 +8,64 @@ from typing import Any, Final
 
 from traceroot import semconv
 from traceroot.records import StoredSpan
+from traceroot.terminal import printable
 
+_MAX_INDENT: Final = 50  # levels indented; deeper lines carry their depth
 _COLOURS: Final = {"agent": "35", "tool": "33", "llm": "36", "span": "37", "ERROR": "31"}
 
 
 def tree(spans: Sequence[StoredSpan], *, verbose: bool = False, colour: bool = False) -> str:
-    """One trace as an indented tree, children under parents, in start order."""
-    ids = {span.span_id for span in spans}
+    """One trace as an indented tree, children under parents, in start order.
+
+    Walked with a stack of its own, not by recursion, so a trace of any depth prints; past
+    :data:`_MAX_INDENT` levels the indent stays put and each line says its depth instead.
+    """
+    by_id = {span.span_id: span for span in spans}
     children: dict[str | None, list[StoredSpan]] = {}
     for span in spans:
-        parent = span.parent_id if span.parent_id in ids else None
+        parent = span.parent_id if span.parent_id in by_id else None
         children.setdefault(parent, []).append(span)
-    lines = [f"trace {spans[0].trace_id}" if spans else "trace (empty)"]
-
-    def walk(parent: str | None, depth: int) -> None:
-        for span in sorted(children.get(parent, []), key=lambda s: s.start_ns):
-            indent = "  " * (depth + 1)
-            lines.append(indent + line(span, colour=colour))
-            if verbose:
-                lines.extend(indent + "  " + detail for detail in details(span))
-            walk(span.span_id, depth + 1)
-
-    walk(None, 0)
+    for siblings in children.values():
+        siblings.sort(key=lambda s: s.start_ns, reverse=True)  # popped from the end: earliest first
+    lines = [f"trace {printable(spans[0].trace_id)}" if spans else "trace (empty)"]
+    printed: set[str] = set()
+    stack = [(span, 0) for span in children.get(None, [])]
+    unreached = sorted(spans, key=lambda s: s.start_ns, reverse=True)
+    while stack or unreached:
+        if not stack:
+            # Spans whose parents form a loop (a corrupt store) are shown too, as roots.
+            span = unreached.pop()
+            if span.span_id not in printed:
+                stack.append((span, 0))
+            continue
+        span, depth = stack.pop()
+        if span.span_id in printed:
+            continue
+        printed.add(span.span_id)
+        indent = "  " * (min(depth, _MAX_INDENT) + 1)
+        if depth > _MAX_INDENT:
+            indent += f"(depth {depth}) "
+        lines.append(indent + line(span, colour=colour))
+        if verbose:
+            lines.extend(indent + "  " + detail for detail in details(span))
+        stack.extend((child, depth + 1) for child in children.get(span.span_id, []))
     return "\n".join(lines) + "\n"
 
 
 def line(span: StoredSpan, *, colour: bool = False) -> str:
-    kind = f"[{span.kind}]"
+    kind = f"[{printable(span.kind)}]"
     if colour:
         kind = _paint(kind, _COLOURS.get(span.kind, "37"))
-    parts = [f"{kind} {span.name}", f"{span.duration_ms:.1f} ms"]
+    parts = [f"{kind} {printable(span.name)}", f"{span.duration_ms:.1f} ms"]
     if span.model:
-        parts.append(f"model={span.model}")
+        parts.append(f"model={printable(span.model)}")
     if span.input_tokens is not None or span.output_tokens is not None:
         parts.append(f"tokens={span.input_tokens or 0}+{span.output_tokens or 0}")
     if span.session_id:
-        parts.append(f"session={span.session_id}")
+        parts.append(f"session={printable(span.session_id)}")
     if span.status == "ERROR":
-        error = (
-            f"ERROR {span.attributes.get(semconv.ERROR_TYPE) or span.status_message or ''}".rstrip()
-        )
+        cause = span.attributes.get(semconv.ERROR_TYPE) or span.status_message or ""
+        error = f"ERROR {_short(cause)}".rstrip()
         parts.append(_paint(error, _COLOURS["ERROR"]) if colour else error)
     return "  ".join(parts)
 
@@ -59,7 +77,8 @@ def details(span: StoredSpan) -> list[str]:
     for key, label in ((semconv.GEN_AI_INPUT_MESSAGES, ""), (semconv.GEN_AI_OUTPUT_MESSAGES, "")):
         for message in _loads(attributes.get(key)) or []:
             if isinstance(message, dict):
-                shown.append(f"{message.get('role', '?')}: {_parts(message.get('parts'))}{label}")
+                role = printable(message.get("role", "?"))
+                shown.append(f"{role}: {_parts(message.get('parts'))}{label}")
     for key, label in (
         (semconv.SPAN_INPUT, "input"),
         (semconv.SPAN_OUTPUT, "output"),
@@ -100,7 +119,7 @@ def _loads(text: Any) -> Any:
 
 def _short(value: Any, limit: int = 200) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    text = text.replace("\n", " ")
+    text = printable(text.replace("\n", " "))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
