@@ -60,3 +60,38 @@ def test_forked_children_export_and_nothing_deadlocks(tmp_path: Path) -> None:
             "SELECT COUNT(*) AS n FROM spans WHERE attributes LIKE ?", (f"%child{n}-%",)
         )
         assert row["n"] == 20, n
+
+
+def test_a_fork_while_a_span_is_being_queued_leaves_the_child_free(tmp_path: Path) -> None:
+    """The lock that makes queueing and counting one step, held by another thread at the moment
+    of the fork (held here on purpose), is a new one in the child: its first span does not hang."""
+    result = run_script(
+        """
+        import os, signal, sys
+        from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+        from traceroot.batching import BoundedBatchProcessor
+
+        class Nowhere(SpanExporter):
+            def export(self, spans):
+                return SpanExportResult.SUCCESS
+
+        from opentelemetry.sdk.trace import TracerProvider
+        processor = BoundedBatchProcessor(Nowhere())
+        provider = TracerProvider()
+        provider.add_span_processor(processor)
+        tracer = provider.get_tracer("test")
+
+        processor._enqueueing.acquire()  # as if another thread were queueing a span right now
+        pid = os.fork()
+        if pid == 0:
+            signal.alarm(5)  # a hang ends the child by SIGALRM instead of blocking the test
+            tracer.start_span("in the child").end()
+            os._exit(0)
+        processor._enqueueing.release()
+        _, status = os.waitpid(pid, 0)
+        print("child exit", os.waitstatus_to_exitcode(status))
+        """,
+        cwd=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "child exit 0"

@@ -218,6 +218,9 @@ def _rest(shape: str) -> str:
         "A basic idea: the monkey has the keys to the risk-free desk.",
         "See https://example.com/docs?page=2 and mailto:ada@example.com for details.",
         "-----BEGIN CERTIFICATE----- is public, and so is ssh-rsa AAAAB3Nza.",
+        "Basic usage/examples are in the docs, Basic+Advanced/Expert too.",
+        "rows.sort(sort_key=lambda r: r.id); Model(primary_key=True); oauth=enabled",
+        "a=b " * 2000 + "token=None",
     ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:
@@ -242,3 +245,10 @@ def test_redaction_never_breaks_the_json() -> None:
     }
     json.loads(scrub(json.dumps(nasty, ensure_ascii=False)))
     json.loads(to_json(nasty))
+
+
+def test_assignments_found_among_many_equals_signs() -> None:
+    text = "q=1&" * 3000 + "access_token=abc123secret&page=2 PASSWORD = hunter2 İ=x"
+    assert scrub(json.dumps(text)) == json.dumps(
+        "q=1&" * 3000 + f"access_token={REDACTED}&page=2 PASSWORD = {REDACTED} İ=x"
+    )

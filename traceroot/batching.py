@@ -7,7 +7,9 @@ it, and warns once, with the likely cause for its destination.
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -27,6 +29,14 @@ class BoundedBatchProcessor(BatchSpanProcessor):
         # Checking the queue's length and adding to it are one step: two threads ending spans at
         # once could otherwise both see one free place, and the SDK would drop the oldest span
         # without a count.
+        self._enqueueing = threading.Lock()
+        if hasattr(os, "register_at_fork"):
+            # A fork while another thread held the lock would leave it held for good in the
+            # child (a multiprocessing worker would hang at its first span): a new one there.
+            renew = weakref.WeakMethod(self._renew_lock)
+            os.register_at_fork(after_in_child=lambda: _call(renew))
+
+    def _renew_lock(self) -> None:
         self._enqueueing = threading.Lock()
 
     def on_end(self, span: ReadableSpan) -> None:
@@ -67,3 +77,9 @@ class BoundedBatchProcessor(BatchSpanProcessor):
             self.shutdown()  # type: ignore[no-untyped-call,unused-ignore]
         worker = getattr(batch, "_worker_thread", None)
         return not (isinstance(worker, threading.Thread) and worker.is_alive())
+
+
+def _call(method: weakref.WeakMethod[Any]) -> None:
+    bound = method()
+    if bound is not None:
+        bound()
