@@ -252,3 +252,25 @@ def test_assignments_found_among_many_equals_signs() -> None:
     assert scrub(json.dumps(text)) == json.dumps(
         "q=1&" * 3000 + f"access_token={REDACTED}&page=2 PASSWORD = {REDACTED} İ=x"
     )
+
+
+def test_json_inside_a_string_is_redacted_inside() -> None:
+    """A tool call's arguments are JSON text in a string: its secret-named keys are found too."""
+    arguments = json.dumps({"user": "ada", "password": "hunter2"})
+    call = [{"type": "function", "function": {"name": "login", "arguments": arguments}}]
+    assert json.loads(json.loads(scrub(json.dumps(call)))[0]["function"]["arguments"]) == {
+        "user": "ada",
+        "password": REDACTED,
+    }
+    assert json.loads(json.loads(scrub(json.dumps(arguments)))) == {
+        "user": "ada",
+        "password": REDACTED,
+    }
+    kept = json.dumps({"note": '{"a": 1}', "text": "{not json"})
+    assert scrub(kept) == kept
+
+
+def test_a_bearer_token_after_an_escaped_tab_is_redacted() -> None:
+    assert scrub(json.dumps("Authorization: Bearer\tabcdef1234567890")) == json.dumps(
+        f"Authorization: Bearer\t{REDACTED}"
+    )

@@ -58,8 +58,8 @@ def contains_secret_keys(text: str) -> bool:
     Found without parsing: each ``":`` ends an object key (a few false candidates, such as an
     escaped quote followed by a colon, only cost a lookup), and a pair's name opens a list.
     """
-    if not text.startswith(("{", "[")):
-        return False  # a string or number: no keys at all
+    if not text.startswith(("{", "[", '"{', '"[')):
+        return False  # a number, or a string that is not JSON text itself: no keys at all
     pieces = text.split('":')
     pieces.pop()
     record = False
@@ -103,6 +103,8 @@ def redact_json(text: str) -> str:
 
 
 def _redact(value: Any, schema_properties: bool = False) -> Any:
+    if isinstance(value, str):
+        return _redact_json_text(value)
     if isinstance(value, dict):
         if schema_properties:  # parameter names of a schema, each with its own schema
             return {key: _redact(item) for key, item in value.items()}
@@ -119,6 +121,21 @@ def _redact(value: Any, schema_properties: bool = False) -> Any:
             return [value[0], REDACTED]
         return [_redact(item) for item in value]
     return value
+
+
+def _redact_json_text(value: str) -> str:
+    """A string that is itself JSON (a tool call's arguments as the model wrote them, a request
+    body), redacted inside; any other string as it is."""
+    if not value.startswith(("{", "[")) or '":' not in value:
+        return value
+    try:
+        inner = json.loads(value)
+    except ValueError:
+        return value
+    if not isinstance(inner, (dict, list)):
+        return value
+    redacted = _redact(inner)
+    return value if redacted == inner else json.dumps(redacted, ensure_ascii=False)
 
 
 def _is_secret_pair(value: list[Any]) -> bool:
@@ -171,7 +188,8 @@ _SHAPES: Final = (
     # (Each expression starts with its literal, which the engine then finds fast.)
     _Shape(
         "earer",
-        rf"earer(?<=\b[Bb]earer)(\s+)(?={_TOKEN}*[0-9]){_TOKEN}{{8,}}=*",
+        # the space may be a tab or newline escaped by JSON (``\t``)
+        rf"earer(?<=\b[Bb]earer)((?:\s|\\[tn])+)(?={_TOKEN}*[0-9]){_TOKEN}{{8,}}=*",
         rf"earer\g<1>{REDACTED}",
     ),
     _Shape(
