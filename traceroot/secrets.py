@@ -179,9 +179,6 @@ class _Shape:
         self.pattern = re.compile(pattern)
         self.replacement = replacement
 
-    def present(self, text: str) -> bool:
-        return any(probe in text for probe in self.probes)
-
 
 _SHAPES: Final = (
     # ``Authorization: Bearer <token>`` and the like; a token has a digit (English words do not).
@@ -240,26 +237,29 @@ _ASSIGNED_VALUE: Final = re.compile(
 )
 
 
-# Every probe of every shape, for the one loop most text leaves without a hit.
-_ALL_PROBES: Final = tuple(probe for shape in _SHAPES for probe in shape.probes)
+# Every probe with its shape, for one flat loop (no call per shape: most text has no hit).
+_PROBES: Final = tuple((probe, shape) for shape in _SHAPES for probe in shape.probes)
+# Up to this many ``=`` signs, each is looked at; beyond, each name ending is searched for.
+_FEW_EQUALS_SIGNS: Final = 32
 
 
 def redact_shapes(text: str) -> str:
     """``text`` with credential-shaped values replaced (it may be JSON text or plain text)."""
-    for probe in _ALL_PROBES:
-        if probe in text:
-            for shape in _SHAPES:
-                if shape.present(text):
-                    text = shape.pattern.sub(shape.replacement, text)
-            break
+    applied = None
+    for probe, shape in _PROBES:
+        if shape is not applied and probe in text:
+            text = shape.pattern.sub(shape.replacement, text)
+            applied = shape
     if "=" in text:
         text = _redact_assignments(text)
     return text
 
 
 def _redact_assignments(text: str) -> str:
-    # The ``=`` signs after a secret-sounding name, found by a C scan for each name ending (text
-    # full of ``=``, such as base64 or ``k=v`` data, costs no more than any other text).
+    # The ``=`` signs after a secret-sounding name: a few are each looked at; many (base64 or
+    # ``k=v`` data) are found by a C scan for each name ending, so such text costs no more.
+    if text.count("=") <= _FEW_EQUALS_SIGNS:
+        return _redact_at(text, _each_equals_sign(text))
     lowered = text.lower()
     if len(lowered) != len(text):  # a character whose lower case is longer: index by hand
         return _redact_at(text, _each_equals_sign(text))
