@@ -6,7 +6,6 @@ it accepts, and the default is used; nothing here raises.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -369,16 +368,11 @@ def _warn_if_key_sent_in_clear(settings: Settings) -> None:
 
 def is_plain_http_to_another_host(url: str) -> bool:
     """Whether ``url`` is ``http://`` (no TLS) to a host that is not this machine's loopback."""
+    from traceroot.endpoints import is_loopback  # the CLI's test, loaded only when a key is set
+
     parsed = urllib.parse.urlsplit(url.strip())
-    if parsed.scheme.lower() != "http":
-        return False
-    host = (parsed.hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return False
-    try:
-        return not ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return True  # a name: another machine as far as anyone can tell from here
+    # a name other than localhost: another machine as far as anyone can tell from here
+    return parsed.scheme.lower() == "http" and not is_loopback(parsed.hostname)
 
 
 def disabled_integrations(env: Mapping[str, str] | None = None) -> dict[str, str]:
