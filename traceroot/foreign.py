@@ -19,10 +19,10 @@ traceroot's own spans pass through untouched, at the cost of one comparison.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import ReadableSpan, Span
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from traceroot import semconv
@@ -57,6 +57,30 @@ FRAMEWORK_SCOPES: Final = {
     "opentelemetry.instrumentation.llamaindex": "llama_index",
 }
 _covered: set[str] = set()
+
+StartReader = Callable[[Span], None]
+ExportReader = Callable[[str, dict[str, Any]], str]
+# Per instrumentation scope, what the integration that switched that telemetry on knows of it:
+# at start, a fix on the live span (stamped and typed already); at export, on the copy's
+# attributes (read in place), returning the span's name. One dict lookup per foreign span.
+start_readers: dict[str, StartReader] = {}
+export_readers: dict[str, ExportReader] = {}
+
+
+def read_scope(
+    scope: str, at_start: StartReader | None = None, at_export: ExportReader | None = None
+) -> None:
+    """Have the spans of the tracer named ``scope`` read by an integration's own readers (a
+    framework's telemetry that names its agents, tools or sessions its own way)."""
+    if at_start is not None:
+        start_readers[scope] = at_start
+    if at_export is not None:
+        export_readers[scope] = at_export
+
+
+def unread_scope(scope: str) -> None:
+    start_readers.pop(scope, None)
+    export_readers.pop(scope, None)
 
 
 def covering(integration: str, on: bool) -> None:

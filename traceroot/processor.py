@@ -16,7 +16,7 @@ from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from traceroot import semconv, stamping
-from traceroot.foreign import kind_at_start
+from traceroot.foreign import kind_at_start, start_readers
 from traceroot.guard import contained
 from traceroot.model_calls import model_calls
 from traceroot.spans import TRACER_NAME
@@ -37,6 +37,10 @@ class ContextProcessor(SpanProcessor):
             # (traceroot.spans.start): reading a span's attributes here costs microseconds.
             foreign = scope is None or scope.name != TRACER_NAME
             model = foreign and self._read_foreign(span, parent_context)
+            if foreign and start_readers and scope is not None:
+                reader = start_readers.get(scope.name)
+                if reader is not None:
+                    reader(span)
             open_traces.opened(span)
             if model:
                 model_calls.started(span, foreign=True)

@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from traceroot import genai, semconv, spans
 from traceroot.config import current as current_settings
-from traceroot.foreign import FRAMEWORK_SCOPES, covered, kind_at_start
+from traceroot.foreign import FRAMEWORK_SCOPES, covered, export_readers, kind_at_start
 from traceroot.guard import contained
 from traceroot.model_calls import is_usage, model_calls
 from traceroot.serialize import json_object
@@ -41,9 +41,14 @@ def read(span: ReadableSpan) -> ReadableSpan:
         return span
     # A plain dict: the span's own mapping raises and catches a KeyError per absent key.
     original = dict(span.attributes or {})
+    name = span.name
+    reader = export_readers.get(scope.name) if scope is not None and export_readers else None
+    if reader is not None:
+        with _reading:
+            name = reader(name, original)
     kind = original.get(semconv.SPAN_TYPE) or kind_at_start(original)
     if kind is None:
-        return span
+        return span if reader is None else _copy(span, original, name)
     if covered(FRAMEWORK_SCOPES.get(scope.name if scope else "")):
         kind = _SPAN  # a repeat of traceroot's own span for the same run: counted there
     elif kind == _LLM and semconv.SPAN_TYPE not in original and _saw_a_call_inside(span):
@@ -61,7 +66,7 @@ def read(span: ReadableSpan) -> ReadableSpan:
             # encloses another, a chain that sums its children) would count it twice.
             for key in [key for key in attributes if is_usage(key)]:
                 del attributes[key]
-    return _copy(span, attributes)
+    return _copy(span, attributes, name)
 
 
 def _saw_a_call_inside(span: ReadableSpan) -> bool:
@@ -75,9 +80,9 @@ def _saw_a_call_inside(span: ReadableSpan) -> bool:
     return model_calls.started_between(context.trace_id, span.start_time, span.end_time)
 
 
-def _copy(span: ReadableSpan, attributes: dict[str, Any]) -> ReadableSpan:
+def _copy(span: ReadableSpan, attributes: dict[str, Any], name: str) -> ReadableSpan:
     return ReadableSpan(
-        name=span.name,
+        name=name,
         context=span.context,
         parent=span.parent,
         resource=span.resource,

@@ -32,6 +32,7 @@ class State(str, enum.Enum):
     UNSUPPORTED = "unsupported version"
     FAILED = "failed"
     BYPASSED = "bypassed"
+    NO_TELEMETRY = "telemetry package missing"
     MISSING = "no plugin installed"
 
     def __str__(self) -> str:
@@ -151,6 +152,15 @@ def _activate(entry: _Entry) -> None:
     try:
         plugin.instrument()
     except Exception as error:  # noqa: BLE001 - recorded; the app's import goes on
+        if type(error).__name__ == "TelemetryMissingError":  # its module need not be loaded here
+            _settle(entry, State.NO_TELEMETRY, str(error))
+            warn_once(
+                f"integration:telemetry:{entry.name}",
+                "traceroot: %s is imported but not traced: %s",
+                entry.name,
+                error,
+            )
+            return
         _settle(entry, State.FAILED, f"could not instrument: {error!r}")
         report(f"integration {entry.name}", error)
         return
@@ -207,6 +217,11 @@ def _status(entry: _Entry) -> IntegrationStatus:
     errors = getattr(plugin, "errors", None)
     if state is State.ACTIVE and errors:
         state, detail = State.FAILED, "; ".join(errors)
+    missing = getattr(plugin, "missing_telemetry", None)
+    if state is State.WAITING and callable(missing):
+        hint = missing()  # a spec lookup, no import
+        if hint:
+            state, detail = State.NO_TELEMETRY, hint
     check = getattr(plugin, "bypassed", None)  # third-party plugins need not have it
     bypassed = check() if state is State.ACTIVE and callable(check) else []
     if bypassed:
