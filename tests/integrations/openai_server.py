@@ -6,7 +6,8 @@ behaviour and the reply echoes the last user message.
 - any model: replies ``"echo: <last user text>"``; usage counts words (cached 2, reasoning 1)
 - ``tool-model`` (or ``gpt-4.1-nano``): asks for ``get_weather`` until a tool result is in the
   conversation
-- ``two-tools``: asks for ``get_weather``, then ``get_time``, then answers
+- ``two-tools``: asks for ``get_weather``, then ``get_time``, then answers (Chat Completions
+  and Responses alike)
 - ``error-429`` / ``error-500``: that HTTP error with an OpenAI error body
 - ``cut-stream``: a stream that stops mid-way without finishing its body
 - ``slow-stream``: chunks 50 ms apart
@@ -140,21 +141,37 @@ def _chat_chunks(body: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield {**base, "choices": [], "usage": usage}
 
 
+def _responses_tool_call(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The tool call a Responses request gets (as in :func:`chat_reply`), or ``None``."""
+    items = body.get("input") if isinstance(body.get("input"), list) else []
+    results = sum(
+        1 for i in items if isinstance(i, dict) and i.get("type") == "function_call_output"
+    )
+    if body.get("model") == "two-tools" and results < 2:
+        return WEATHER_CALL if results == 0 else TIME_CALL
+    if body.get("model") == "tool-model" and results == 0:
+        return WEATHER_CALL
+    return None
+
+
 def _response_object(body: dict[str, Any]) -> dict[str, Any]:
     text = f"echo: {_last_user_text(body)}"
     output: list[dict[str, Any]]
-    if body.get("model") == "tool-model" and not _has_tool_result(body):
+    call = _responses_tool_call(body)
+    if call is not None:
         output = [
             {
                 "type": "function_call",
-                "id": "fc_1",
-                "call_id": "call_weather_1",
-                "name": "get_weather",
-                "arguments": '{"city": "San Francisco"}',
+                "id": f"fc_{call['id']}",
+                "call_id": call["id"],
+                "name": call["function"]["name"],
+                "arguments": call["function"]["arguments"],
                 "status": "completed",
             }
         ]
     else:
+        if body.get("model") == "two-tools":
+            text = "Sunny, and it is noon."
         if (body.get("text") or {}).get("format", {}).get("type") == "json_schema":
             text = json.dumps({"city": "Paris", "temperature": 21})
         content = [{"type": "output_text", "text": text, "annotations": []}]
