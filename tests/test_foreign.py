@@ -767,3 +767,54 @@ def test_unusual_openinference_values_never_fail_the_export(
     for key in _JSON_KEYS:
         if key in span.attributes:
             json.loads(span.attributes[key])
+
+
+def test_an_integration_reads_its_framework_scope_at_start_and_at_export(spans: Spans) -> None:
+    """A framework's telemetry that names things its own way: the integration that switched it
+    on registers readers for that tracer's scope; other tracers' spans are not touched."""
+    framework = trace.get_tracer("some.framework.telemetry")
+    started: list[str] = []
+
+    def at_start(span: Any) -> None:
+        started.append(span.name)
+        span.set_attribute("framework.seen_at_start", True)
+
+    def at_export(name: str, attributes: dict[str, Any]) -> str:
+        attributes["openinference.span.kind"] = "AGENT"
+        return f"agent {attributes.pop('framework.agent_name')}"
+
+    foreign.read_scope("some.framework.telemetry", at_start=at_start, at_export=at_export)
+    try:
+        with framework.start_as_current_span("Agent.run") as span:
+            span.set_attribute("framework.agent_name", "planner")
+            with other.start_as_current_span("Agent.run"):
+                pass
+    finally:
+        foreign.unread_scope("some.framework.telemetry")
+    ours = next(s for s in spans.all() if s.instrumentation_scope.name.startswith("some.framework"))
+    theirs = next(s for s in spans.all() if s is not ours)
+    assert started == ["Agent.run"]
+    assert ours.name == "agent planner"
+    assert ours.attributes[semconv.SPAN_TYPE] == "agent"
+    assert ours.attributes["framework.seen_at_start"] is True
+    assert "framework.agent_name" not in ours.attributes
+    assert theirs.name == "Agent.run"
+    assert "framework.seen_at_start" not in (theirs.attributes or {})
+
+
+def test_a_failing_scope_reader_loses_no_span(
+    spans: Spans, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRACEROOT_STRICT", "0")  # contained and logged, as in an app
+    framework = trace.get_tracer("some.framework.telemetry")
+
+    def broken(name: str, attributes: dict[str, Any]) -> str:
+        raise ValueError("reader bug")
+
+    foreign.read_scope("some.framework.telemetry", at_export=broken)
+    try:
+        with framework.start_as_current_span("Agent.run"):
+            pass
+    finally:
+        foreign.unread_scope("some.framework.telemetry")
+    assert [span.name for span in spans.all()] == ["Agent.run"]
