@@ -130,6 +130,8 @@ OPENINFERENCE_TOKENS_REASONING: Final = "llm.token_count.completion_details.reas
 OPENINFERENCE_TOOL_NAME: Final = "tool.name"
 OPENINFERENCE_TOOL_DESCRIPTION: Final = "tool.description"
 OPENINFERENCE_TOOL_CALL_ID: Final = "tool_call.id"
+OPENINFERENCE_TOOL_ID: Final = "tool.id"
+OPENINFERENCE_TOOL_PARAMETERS: Final = "tool.parameters"
 OPENINFERENCE_MIME_JSON: Final = "application/json"
 
 # -- OpenInference names read from the context, so its ``using_attributes`` keeps working -------
