@@ -30,7 +30,7 @@ class AgentFrameworkIntegration(BaseIntegration):
     name = "agent_framework"
     modules = ("agent_framework",)
     distribution = "agent-framework-core"
-    supported = ">=1.0,<2"
+    supported = ">=1.26,<2"
 
     def __init__(self) -> None:
         super().__init__()

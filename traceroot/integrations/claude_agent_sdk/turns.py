@@ -7,8 +7,9 @@ this module watches, in the caller's context (under the instrumentor's agent spa
 
 - the first assistant message of a call starts its span; the next message of another kind or id
   ends it, with the call's model, output, finish reason and the usage the CLI last reported for it;
-- the ``result`` ends the run: when the CLI reported no usage per call (older versions), its
-  total goes on the run's last model span instead, so usage is on exactly one set of llm spans;
+- when the CLI reports no usage per call (its first assistant message has none), the run gets one
+  model span instead, from its first assistant message to the ``result``, whose total usage it
+  carries: an llm span without usage would have its tokens estimated, counting them twice;
 - the SDK's ``session_id`` becomes the trace's session when no block set one.
 """
 
@@ -41,7 +42,7 @@ _watching = contained("claude_agent_sdk.parse_message")
 class _Run:
     """The model span open in one run (one agent span), and what it has seen."""
 
-    __slots__ = ("call_id", "model", "parts", "per_call_usage", "span", "usage", "stop_reason")
+    __slots__ = ("call_id", "model", "parts", "per_call", "span", "stop_reason", "usage")
 
     def __init__(self) -> None:
         self.span: Span | None = None
@@ -50,7 +51,8 @@ class _Run:
         self.parts: list[dict[str, Any]] = []
         self.usage: dict[str, Any] | None = None
         self.stop_reason: str | None = None
-        self.per_call_usage = False  # the CLI reported usage per call in this run
+        # One span per model call (the CLI reports usage per call), or one for the whole run.
+        self.per_call: bool | None = None
 
 
 _runs: dict[tuple[int, int], _Run] = {}
@@ -86,15 +88,19 @@ def _seen(message: Any) -> None:
         return
     if isinstance(message, ResultMessage):
         _runs.pop(key, None)
-        if not run.per_call_usage and message.usage:
+        if not run.per_call and message.usage:
             if run.span is None:
                 _start(run, run.model, None)
             run.usage = message.usage
+    elif not run.per_call:
+        return  # the run's one model span goes on to the result
     _end(run)
 
 
 def _assistant(run: _Run, message: AssistantMessage) -> None:
-    if run.span is None or message.message_id is None or message.message_id != run.call_id:
+    if run.per_call is None:
+        run.per_call = bool(message.usage)
+    if run.span is None or (run.per_call and message.message_id != run.call_id):
         _end(run)
         _start(run, message.model or run.model, message.message_id)
     for block in message.content:
@@ -102,9 +108,9 @@ def _assistant(run: _Run, message: AssistantMessage) -> None:
             run.parts.append(genai.text_part(block.text))
         elif isinstance(block, ToolUseBlock):
             run.parts.append(genai.tool_call_part(block.id, block.name, block.input))
-    if message.usage:
+    if message.usage and run.per_call:
         run.usage = message.usage  # the latest report for this call
-        run.per_call_usage = True
+    run.call_id = message.message_id or run.call_id
     run.stop_reason = message.stop_reason or run.stop_reason
 
 
@@ -125,7 +131,9 @@ def _end(run: _Run) -> None:
         attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [run.stop_reason]
     if run.usage:
         usage = run.usage
-        cached = [usage.get(key) for key in ("cache_read_input_tokens", "cache_creation_input_tokens")]
+        cached = [
+            usage.get(key) for key in ("cache_read_input_tokens", "cache_creation_input_tokens")
+        ]
         # Anthropic's input_tokens leaves out the cached part; GenAI's counts all input.
         input_tokens = usage.get("input_tokens")
         if isinstance(input_tokens, int):
