@@ -78,6 +78,8 @@ GEN_AI_TOOL_DESCRIPTION: Final = "gen_ai.tool.description"
 GEN_AI_TOOL_CALL_ID: Final = "gen_ai.tool.call.id"
 GEN_AI_TOOL_CALL_ARGUMENTS: Final = "gen_ai.tool.call.arguments"
 GEN_AI_TOOL_CALL_RESULT: Final = "gen_ai.tool.call.result"
+GEN_AI_CONVERSATION_ID: Final = "gen_ai.conversation.id"
+GEN_AI_SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"
 
 # Values of gen_ai.operation.name.
 OPERATION_CHAT: Final = "chat"
@@ -128,6 +130,8 @@ OPENINFERENCE_TOKENS_REASONING: Final = "llm.token_count.completion_details.reas
 OPENINFERENCE_TOOL_NAME: Final = "tool.name"
 OPENINFERENCE_TOOL_DESCRIPTION: Final = "tool.description"
 OPENINFERENCE_TOOL_CALL_ID: Final = "tool_call.id"
+OPENINFERENCE_TOOL_ID: Final = "tool.id"
+OPENINFERENCE_TOOL_PARAMETERS: Final = "tool.parameters"
 OPENINFERENCE_MIME_JSON: Final = "application/json"
 
 # -- OpenInference names read from the context, so its ``using_attributes`` keeps working -------
