@@ -4,6 +4,7 @@ integration together, as in a real app."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from collections.abc import Iterator
@@ -65,12 +66,17 @@ class BrokenWeather(BaseTool):
 
 def crew_of(url: str, tools: list[Any], **options: Any) -> Crew:
     llm = LLM(model="openai/two-tools", base_url=url, api_key="sk-test-SECRET-key-0123456789")
-    agent = Agent(role=ROLE, goal="Report the weather", backstory="A forecaster.", llm=llm, tools=tools)
-    task = Task(description="Weather and time in San Francisco?", expected_output="One line", agent=agent)
+    agent = Agent(
+        role=ROLE, goal="Report the weather", backstory="A forecaster.", llm=llm, tools=tools
+    )
+    task = Task(
+        description="Weather and time in San Francisco?", expected_output="One line", agent=agent
+    )
     return Crew(agents=[agent], tasks=[task], **options)
 
 
 def test_crew_run_is_one_trace_rooted_at_the_crew(spans, openai_server, traced) -> None:
+    provider = trace.get_tracer_provider()
     with traceroot.using_attributes(session_id=SESSION, user_id=USER):
         output = crew_of(openai_server.url, [get_weather, get_time]).kickoff()
 
@@ -105,16 +111,29 @@ def test_crew_run_is_one_trace_rooted_at_the_crew(spans, openai_server, traced) 
     ]
     checks.session_everywhere(every, SESSION, USER)
     # CrewAI's own providers (telemetry, tracing) did not take the process's place.
-    assert trace.get_tracer_provider() is _test_provider()
+    assert trace.get_tracer_provider() is provider
 
 
-def _test_provider() -> Any:
-    from ..conftest import _exporter
+def test_native_async_kickoff_reads_the_same(spans, openai_server, traced) -> None:
+    crew = crew_of(openai_server.url, [get_weather, get_time])
+    with traceroot.using_attributes(session_id=SESSION, user_id=USER):
+        output = asyncio.run(crew.akickoff())
 
-    provider = trace.get_tracer_provider()
-    processors = provider._active_span_processor._span_processors  # type: ignore[attr-defined]
-    assert any(getattr(p, "span_exporter", None) and p.span_exporter.exporter is _exporter for p in processors)
-    return provider
+    assert output.raw == "Sunny, and it is noon."
+    every = spans.all()
+    root = checks.one_trace(every)
+    agent = spans.one(ROLE)
+    assert (root.name, checks.kind(root)) == ("Crew.kickoff", semconv.TYPE_SPAN)
+    assert checks.kind(agent) == semconv.TYPE_AGENT
+    assert checks.ancestors(agent, every) == [root]
+    for span in (
+        *checks.of_kind(every, semconv.TYPE_LLM),
+        *checks.of_kind(every, semconv.TYPE_TOOL),
+    ):
+        assert checks.ancestors(span, every)[0] is agent, span.name
+    assert len(checks.of_kind(every, semconv.TYPE_TOOL)) == 2
+    checks.usage_once(every, len(openai_server.requests))
+    checks.session_everywhere(every, SESSION, USER)
 
 
 def test_named_crew_names_the_root(spans, openai_server, traced) -> None:
@@ -175,12 +194,24 @@ def test_instrument_twice_records_once(spans, openai_server, traced) -> None:
 
 
 def test_uninstrument_restores(spans, openai_server) -> None:
-    originals = (Crew.kickoff, Task._execute_core, BaseTool.run, Tool.run, Agent.kickoff)
+    def patched() -> tuple[Any, ...]:
+        return (
+            Crew.kickoff,
+            Crew.__dict__["akickoff"],
+            Task._execute_core,
+            Task.__dict__["_aexecute_core"],
+            BaseTool.run,
+            Tool.run,
+            Agent.kickoff,
+        )
+
+    originals = patched()
     traceroot.instrument(integrations=["crewai", "openai"])
     assert Crew.kickoff is not originals[0]
+    assert Crew.__dict__["akickoff"] is not originals[1]
     traceroot.uninstrument()
 
-    assert (Crew.kickoff, Task._execute_core, BaseTool.run, Tool.run, Agent.kickoff) == originals
+    assert all(now is before for now, before in zip(patched(), originals, strict=True))
     assert OPT_OUT not in os.environ
     crew_of(openai_server.url, [get_weather, get_time]).kickoff()
     assert spans.all() == []

@@ -15,9 +15,12 @@ CrewAI instrumentor (``pip install "traceroot[crewai]"``), run against the proce
   SDK, so traceroot's OpenAI integration makes the one ``llm`` span per call, with its usage,
   under the agent span (the instrumentor makes no model spans of its own, so nothing doubles).
 
-Names are fixed at export by :mod:`traceroot.integrations.crewai.reader`. A crew has no session
-of its own (its ``id`` names the Crew object, not a conversation): the session is the one of the
-active ``traceroot.using_attributes`` block.
+``await crew.akickoff()``, CrewAI's native async path, is not wrapped by the instrumentor:
+traceroot's own wrappers (:mod:`traceroot.integrations.crewai.native_async`) give it the same
+crew and agent spans. Names are fixed at export by :mod:`traceroot.integrations.crewai.reader`.
+
+A crew has no session of its own (its ``id`` names the Crew object, not a conversation): the
+session is the one of the active ``traceroot.using_attributes`` block.
 
 CrewAI's own telemetry: ``instrument()`` leaves an explicit setting alone
 (``CREWAI_DISABLE_TELEMETRY``, ``CREWAI_DISABLE_TRACKING`` or ``OTEL_SDK_DISABLED`` in the
@@ -35,14 +38,20 @@ import os
 from typing import Final
 
 from traceroot import foreign
+from traceroot.integrations.base import PatchTarget
 from traceroot.integrations.telemetry import InstrumentorIntegration
 from traceroot.logs import first_time, logger
 
 # CrewAI's opt-outs of its anonymous telemetry (crewai_core.telemetry); OTEL_SDK_DISABLED is
 # one of them, but it switches off every OpenTelemetry SDK provider, traceroot's too.
-TELEMETRY_OPT_OUTS: Final = ("CREWAI_DISABLE_TELEMETRY", "CREWAI_DISABLE_TRACKING", "OTEL_SDK_DISABLED")
+TELEMETRY_OPT_OUTS: Final = (
+    "CREWAI_DISABLE_TELEMETRY",
+    "CREWAI_DISABLE_TRACKING",
+    "OTEL_SDK_DISABLED",
+)
 _OPT_OUT: Final = "CREWAI_DISABLE_TELEMETRY"
 _OPTED_OUT: Final = "true"
+_ASYNC: Final = "traceroot.integrations.crewai.native_async"
 
 
 class CrewAIIntegration(InstrumentorIntegration):
@@ -53,6 +62,13 @@ class CrewAIIntegration(InstrumentorIntegration):
     instrumentor = "openinference.instrumentation.crewai:CrewAIInstrumentor"
     telemetry_distribution = "openinference-instrumentation-crewai"
     extra = "crewai"
+    # The native async path, which the instrumentor does not wrap (see native_async).
+    targets = (
+        PatchTarget("crewai.crew", "Crew.akickoff", f"{_ASYNC}:crew_akickoff", optional=True),
+        PatchTarget(
+            "crewai.task", "Task._aexecute_core", f"{_ASYNC}:task_aexecute_core", optional=True
+        ),
+    )
 
     def __init__(self) -> None:
         super().__init__()
