@@ -58,7 +58,7 @@ class CrewAIIntegration(InstrumentorIntegration):
     name = "crewai"
     modules = ("crewai",)
     distribution = "crewai"
-    supported = ">=1.10.1,<2"
+    supported = ">=1.15,<2"
     instrumentor = "openinference.instrumentation.crewai:CrewAIInstrumentor"
     telemetry_distribution = "openinference-instrumentation-crewai"
     extra = "crewai"
