@@ -1,0 +1,63 @@
+"""traceroot's readers of the OpenInference Agno instrumentor's spans (:func:`foreign.read_scope`).
+
+At start, an agent or team span brings the run's Agno session and user: when no block sets them
+they become the trace's (as ``update_current_trace`` would), so every span of the run, the OpenAI
+calls traceroot records included, carries them. At export, agent spans take the agent's name and
+tool spans the GenAI tool attributes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from opentelemetry import context as otel_context
+from opentelemetry.sdk.trace import Span
+
+from traceroot import semconv, stamping
+from traceroot.config import current as current_settings
+from traceroot.trace_state import open_traces
+
+_AGENT_NAME: Final = "agent.name"  # OpenInference's SpanAttributes.AGENT_NAME
+_TOOL_PARAMETERS: Final = "tool.parameters"  # Agno's instrumentor puts the call's arguments here
+
+
+def at_start(span: Span) -> None:
+    attributes = span.attributes or {}
+    if attributes.get(semconv.OPENINFERENCE_SPAN_KIND) != "AGENT":
+        return
+    session, user = stamping.ids(otel_context.get_current())
+    trace_id = span.get_span_context().trace_id
+    found: dict[str, str] = {}
+    for key, in_force in ((semconv.SESSION_ID, session), (semconv.USER_ID, user)):
+        value = attributes.get(key)
+        if in_force is None and isinstance(value, str) and value:
+            if not open_traces.has_override(trace_id, key):  # an outer agent's run set it
+                found[key] = value
+    if found:
+        # The processor registers the span as open after its readers ran: a root span must be
+        # open for the trace to take values.
+        open_traces.opened(span)
+        open_traces.update(trace_id, found)
+
+
+def at_export(name: str, attributes: dict[str, Any]) -> str:
+    kind = attributes.get(semconv.OPENINFERENCE_SPAN_KIND)
+    if kind == "AGENT":
+        agent = attributes.get(_AGENT_NAME)
+        if isinstance(agent, str) and agent:
+            return agent
+    elif kind == "TOOL":
+        # The arguments again, under a name that says otherwise: kept once, as the GenAI ones.
+        arguments = attributes.pop(_TOOL_PARAMETERS, None)
+        if current_settings().capture_content:
+            _copy(attributes, semconv.OPENINFERENCE_INPUT_VALUE, semconv.GEN_AI_TOOL_CALL_ARGUMENTS)
+            if semconv.GEN_AI_TOOL_CALL_ARGUMENTS not in attributes and arguments is not None:
+                attributes[semconv.GEN_AI_TOOL_CALL_ARGUMENTS] = arguments
+            _copy(attributes, semconv.OPENINFERENCE_OUTPUT_VALUE, semconv.GEN_AI_TOOL_CALL_RESULT)
+    return name
+
+
+def _copy(attributes: dict[str, Any], source: str, target: str) -> None:
+    value = attributes.get(source)
+    if value is not None and target not in attributes:
+        attributes[target] = value
