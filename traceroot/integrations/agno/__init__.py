@@ -35,7 +35,7 @@ from typing import Final
 from traceroot import foreign
 from traceroot.integrations.base import PatchTarget
 from traceroot.integrations.telemetry import InstrumentorIntegration
-from traceroot.logs import logger
+from traceroot.logs import first_time, logger
 
 SCOPE: Final = "openinference.instrumentation.agno"
 VENDOR_TELEMETRY_ENV: Final = "AGNO_TELEMETRY"
@@ -71,11 +71,12 @@ class AgnoIntegration(InstrumentorIntegration):
             if os.environ.get(VENDOR_TELEMETRY_ENV) is None:
                 os.environ[VENDOR_TELEMETRY_ENV] = "false"
                 self._set_vendor_env = True
-                logger.info(
-                    "traceroot: set %s=false so Agno sends no usage events to agno.com; set it "
-                    "to true before traceroot.instrument() to keep them",
-                    VENDOR_TELEMETRY_ENV,
-                )
+                if first_time("agno:vendor-telemetry"):
+                    logger.info(
+                        "traceroot: set %s=false so Agno sends no usage events to agno.com; "
+                        "set it to true before traceroot.instrument() to keep them",
+                        VENDOR_TELEMETRY_ENV,
+                    )
 
     def uninstrument(self) -> None:
         with self._lock:

@@ -19,20 +19,35 @@ from traceroot.trace_state import open_traces
 
 _AGENT_NAME: Final = "agent.name"  # OpenInference's SpanAttributes.AGENT_NAME
 _TOOL_PARAMETERS: Final = "tool.parameters"  # Agno's instrumentor puts the call's arguments here
+_NODE_ID: Final = "graph.node.id"  # unique per agent or team run
+_IDS: Final = (semconv.SESSION_ID, semconv.USER_ID)
+# graph.node.id -> the session and user stamped on an agent span at start, until it is exported.
+_restamp: dict[str, dict[str, Any]] = {}
+_MAX_RESTAMP: Final = 10_000
 
 
 def at_start(span: Span) -> None:
     attributes = span.attributes or {}
     if attributes.get(semconv.OPENINFERENCE_SPAN_KIND) != "AGENT":
         return
-    session, user = stamping.ids(otel_context.get_current())
     trace_id = span.get_span_context().trace_id
+    stamped = stamping.span_attributes(otel_context.get_current(), span)
     found: dict[str, str] = {}
-    for key, in_force in ((semconv.SESSION_ID, session), (semconv.USER_ID, user)):
+    kept: dict[str, Any] = {}
+    for key in _IDS:
+        if stamped.get(key) is not None:
+            kept[key] = stamped[key]
+            continue
         value = attributes.get(key)
-        if in_force is None and isinstance(value, str) and value:
-            if not open_traces.has_override(trace_id, key):  # an outer agent's run set it
-                found[key] = value
+        if isinstance(value, str) and value and not open_traces.has_override(trace_id, key):
+            found[key] = value  # not set by a block, nor by an outer agent's run
+    node = attributes.get(_NODE_ID)
+    if kept and isinstance(node, str):
+        # The instrumentor sets the run's own ids again right after the span started, over the
+        # block's that the processor stamped: put those back at export.
+        if len(_restamp) >= _MAX_RESTAMP:
+            _restamp.pop(next(iter(_restamp)), None)
+        _restamp[node] = kept
     if found:
         # The processor registers the span as open after its readers ran: a root span must be
         # open for the trace to take values.
@@ -43,6 +58,10 @@ def at_start(span: Span) -> None:
 def at_export(name: str, attributes: dict[str, Any]) -> str:
     kind = attributes.get(semconv.OPENINFERENCE_SPAN_KIND)
     if kind == "AGENT":
+        node = attributes.get(_NODE_ID)
+        kept = _restamp.pop(node, None) if isinstance(node, str) else None
+        if kept:
+            attributes.update(kept)
         agent = attributes.get(_AGENT_NAME)
         if isinstance(agent, str) and agent:
             return agent
