@@ -46,7 +46,7 @@ class AgnoIntegration(InstrumentorIntegration):
     name = "agno"
     modules = ("agno",)
     distribution = "agno"
-    supported = ">=2.5,<4"
+    supported = ">=3.1,<4"
     instrumentor = "openinference.instrumentation.agno:AgnoInstrumentor"
     telemetry_distribution = "openinference-instrumentation-agno"
     extra = "agno"
