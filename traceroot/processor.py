@@ -37,11 +37,13 @@ class ContextProcessor(SpanProcessor):
             # (traceroot.spans.start): reading a span's attributes here costs microseconds.
             foreign = scope is None or scope.name != TRACER_NAME
             model = foreign and self._read_foreign(span, parent_context)
+            open_traces.opened(span)
             if foreign and start_readers and scope is not None:
+                # An integration's reader of its framework's spans, once the span is open (a
+                # root span must be, for its trace to take the values the reader finds).
                 reader = start_readers.get(scope.name)
                 if reader is not None:
                     reader(span)
-            open_traces.opened(span)
             if model:
                 model_calls.started(span, foreign=True)
         except Exception as error:  # noqa: BLE001 - contained like any guarded block
