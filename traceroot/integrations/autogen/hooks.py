@@ -11,7 +11,7 @@ from typing import Any, Final
 from opentelemetry import trace
 from opentelemetry.sdk.trace import Span
 
-from traceroot import genai, semconv
+from traceroot import foreign, genai, semconv
 from traceroot.guard import contained
 from traceroot.integrations.base import BaseIntegration, Wrapper
 
@@ -78,26 +78,10 @@ def create_agent_span(
 def at_start(span: Span) -> None:
     """Each exception recorded once; an agent's construction inside a trace is not an agent run
     but a plain span."""
-    _record_each_exception_once(span)
+    foreign.record_each_exception_once(span)
     attributes = span.attributes or {}
     if attributes.get(semconv.GEN_AI_OPERATION_NAME) == semconv.OPERATION_CREATE_AGENT:
         span.set_attribute(semconv.SPAN_TYPE, semconv.TYPE_SPAN)
-
-
-def _record_each_exception_once(span: Span) -> None:
-    """AutoGen records a failure on its span itself, then lets it out of
-    ``start_as_current_span``, which records it again: the second is dropped."""
-    record = span.record_exception
-    seen: list[int] = []  # ids: the exception is alive (propagating) between the two calls
-
-    @functools.wraps(record)
-    def record_exception(exception: BaseException, *args: Any, **kwargs: Any) -> None:
-        if id(exception) in seen:
-            return
-        seen.append(id(exception))
-        record(exception, *args, **kwargs)
-
-    span.record_exception = record_exception  # type: ignore[method-assign]
 
 
 def at_export(name: str, attributes: dict[str, Any]) -> str:
