@@ -187,3 +187,43 @@ def test_status_is_active_with_nothing_more_to_install(traced: Spans) -> None:
     (status,) = [s for s in traceroot.integrations_status() if s.name == "autogen"]
     assert (str(status.state), status.supported) == ("active", ">=0.7,<0.8"), status
     assert not hasattr(AutoGenIntegration(), "missing_telemetry")
+
+
+def test_model_error_propagates(traced: Spans, openai_server: OpenAIServer) -> None:
+    import openai
+    from autogen_ext.models.openai import OpenAIChatCompletionClient
+
+    async def main() -> None:
+        client = OpenAIChatCompletionClient(
+            model="error-500",
+            base_url=openai_server.url,
+            api_key=API_KEY,
+            model_info=MODEL_INFO,
+            max_retries=0,
+        )
+        try:
+            await AssistantAgent(name="failing_agent", model_client=client).run(task="hi")
+        finally:
+            await client.close()
+
+    with pytest.raises(openai.InternalServerError):
+        asyncio.run(main())
+    root = checks.one_trace(traced.all())
+    assert checks.names([root]) == ["failing_agent[agent]"]
+    assert str(root.status.status_code) == "StatusCode.ERROR"
+    assert len([event for event in root.events if event.name == "exception"]) == 1
+
+
+def test_internal_error_is_contained(
+    traced: Spans, openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from traceroot import genai
+
+    def broken(*args: Any) -> None:
+        raise ValueError("traceroot bug")
+
+    monkeypatch.setenv("TRACEROOT_STRICT", "0")
+    monkeypatch.setattr(genai, "set_content", broken)
+    result = run(openai_server)
+    assert result.messages[-1].content == "Sunny, and it is noon."
+    assert len(checks.of_kind(traced.all(), semconv.TYPE_TOOL)) == 2

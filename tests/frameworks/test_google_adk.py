@@ -234,3 +234,58 @@ def test_importing_the_dotted_module_triggers_it() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:2] == ["waiting for import", "active FunctionWrapper"]
+
+
+def test_sync_run_carries_the_session(traced: Spans, openai_server: OpenAIServer) -> None:
+    model = LiteLlm(model="openai/two-tools", api_base=openai_server.url, api_key=API_KEY)
+    agent = LlmAgent(name="weather_agent", model=model, tools=[get_weather, get_time])
+    sessions = InMemorySessionService()
+    runner = Runner(agent=agent, app_name=APP, session_service=sessions)
+    asyncio.run(sessions.create_session(app_name=APP, user_id="sync-user", session_id="sync-s"))
+    message = types.Content(role="user", parts=[types.Part(text="Weather in San Francisco?")])
+    events = list(runner.run(user_id="sync-user", session_id="sync-s", new_message=message))
+    assert events[-1].content.parts[0].text == "Sunny, and it is noon."
+    spans = traced.all()
+    assert_two_tool_rounds(spans, openai_server)
+    checks.session_everywhere(spans, "sync-s", "sync-user")
+
+
+def test_early_break_ends_the_run_and_leaves_no_context(
+    traced: Spans, openai_server: OpenAIServer
+) -> None:
+    model = LiteLlm(model="openai/two-tools", api_base=openai_server.url, api_key=API_KEY)
+    agent = LlmAgent(name="weather_agent", model=model, tools=[get_weather, get_time])
+    sessions = InMemorySessionService()
+    runner = Runner(agent=agent, app_name=APP, session_service=sessions)
+
+    async def main() -> None:
+        await sessions.create_session(app_name=APP, user_id="u", session_id="s")
+        message = types.Content(role="user", parts=[types.Part(text="Weather?")])
+        events = runner.run_async(user_id="u", session_id="s", new_message=message)
+        async for _ in events:
+            break
+        await events.aclose()
+        assert traceroot.get_current_trace_id() is None
+        with traceroot.start_span("after"):
+            pass
+
+    asyncio.run(main())
+    after = traced.one("after")
+    assert semconv.SESSION_ID not in after.attributes  # the run's session did not leak out
+    (agent_span,) = checks.of_kind(traced.all(), semconv.TYPE_AGENT)
+    assert agent_span.attributes[semconv.SESSION_ID] == "s"
+
+
+def test_internal_error_is_contained(
+    traced: Spans, openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from traceroot.integrations.google_adk import hooks
+
+    def broken(run_config: Any) -> Any:
+        raise ValueError("traceroot bug")
+
+    monkeypatch.setenv("TRACEROOT_STRICT", "0")
+    monkeypatch.setattr(hooks, "_with_content_mode", broken)
+    events = run(openai_server)
+    assert events[-1].content.parts[0].text == "Sunny, and it is noon."
+    assert len(checks.of_kind(traced.all(), semconv.TYPE_TOOL)) == 2
