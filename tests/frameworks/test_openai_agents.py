@@ -157,6 +157,7 @@ def test_async_run_over_chat_completions(
 
     result = asyncio.run(run())
     assert result.final_output == "Sunny, and it is noon."
+    assert not trace.get_current_span().get_span_context().is_valid
     spans = traced.all()
     assert all(r.path.endswith("/chat/completions") for r in openai_server.requests)
     assert_agent_run(spans, len(openai_server.requests))
@@ -178,6 +179,8 @@ def test_streamed_run(
             )
             async for _ in result.stream_events():
                 pass
+            # Every span the run made current is detached again, in the caller's task too.
+            assert not trace.get_current_span().get_span_context().is_valid
             return result
 
     result = asyncio.run(run())
@@ -307,16 +310,50 @@ def test_content_off(traced: Spans, client: openai.AsyncOpenAI, settings_overrid
 
 
 def test_nothing_goes_to_openai(
-    traced: Spans, client: openai.AsyncOpenAI, openai_server: Any
+    traced: Spans, client: openai.AsyncOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     provider = sdk_setup.GLOBAL_TRACE_PROVIDER
     processors = registration.registered(provider)
     assert processors == [registration.processor()]
     assert sdk_processors._global_processor not in processors
+    uploads: list[Any] = []
+    monkeypatch.setattr(sdk_processors.BackendSpanExporter, "export", uploads.append)
     Runner.run_sync(weather_agent(client), "Weather in SF?")
     agents.flush_traces()
-    hosts = {r.headers.get("host") for r in openai_server.requests}
-    assert hosts == {openai_server.url.split("/")[2]}
+    assert uploads == []
+    assert traced.all()
+
+
+def test_runs_nest_under_the_callers_span(traced: Spans, client: openai.AsyncOpenAI) -> None:
+    @traceroot.observe(name="handle request")
+    def handle() -> Any:
+        return Runner.run_sync(weather_agent(client), "Weather in SF?")
+
+    handle()
+    found = traced.all()
+    root = checks.one_trace(found)
+    assert root.name == "handle request"
+    assert parent_of(traced.one("Agent workflow")) == span_id(root)
+
+
+def test_an_internal_error_leaves_the_run_alone(
+    traced: Spans, client: openai.AsyncOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from traceroot.integrations.openai_agents import convert
+
+    def broken(data: Any) -> Any:
+        raise ValueError("traceroot bug")
+
+    monkeypatch.setenv("TRACEROOT_STRICT", "0")
+    monkeypatch.setattr(convert, "at_end", broken)
+    result = Runner.run_sync(weather_agent(client), "Weather in SF?")
+    assert result.final_output == "Sunny, and it is noon."
+    found = traced.all()
+    checks.one_trace(found)
+    assert [tool.name for tool in checks.of_kind(found, semconv.TYPE_TOOL)] == [
+        "get_weather",
+        "get_time",
+    ]
 
 
 def test_uninstrument_restores_the_processors(spans: Spans, client: openai.AsyncOpenAI) -> None:
