@@ -45,7 +45,7 @@ class OpenAIAgentsIntegration(BaseIntegration):
     name = "openai_agents"
     modules = ("agents",)
     distribution = "openai-agents"
-    supported = ">=0.24,<0.25"
+    supported = ">=0.6,<0.25"
     targets = (
         PatchTarget(
             "agents.tracing.provider",

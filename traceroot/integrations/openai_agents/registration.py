@@ -20,9 +20,13 @@ def processor() -> TracerootProcessor:
 class _Installed:
     """Where the processor went, and what was taken out to put it there."""
 
-    provider: Any = None
-    removed: Any = None  # the SDK's default processor, when traceroot took it out
-    created: bool = False  # traceroot made the SDK's provider (none existed yet)
+    def __init__(self) -> None:
+        self.provider: Any = None
+        self.removed: Any = None  # the SDK's default processor, when traceroot took it out
+        self.created = False  # traceroot made the SDK's provider (none existed yet)
+        # Providers of the user's own kind traceroot's processor was registered with: they list
+        # no processors, so it cannot be taken out again, only switched off (and not added twice).
+        self.joined: list[Any] = []
 
 
 _installed = _Installed()
@@ -52,7 +56,11 @@ def install() -> None:
     if current == [default] and default is not None and not chosen_export:
         provider.set_processors([ours])
         _installed.removed = default
-    elif ours not in (current or []):
+    elif current is None:
+        if not any(each is provider for each in _installed.joined):
+            provider.register_processor(ours)
+            _installed.joined.append(provider)
+    elif ours not in current:
         provider.register_processor(ours)
 
 
@@ -62,7 +70,12 @@ def remove() -> None:
     provider = _installed.provider
     if provider is None:
         return
-    current = [each for each in registered(provider) or [] if each is not ours]
+    found = registered(provider)
+    if found is None:
+        ours.forget()
+        _installed.provider = None
+        return
+    current = [each for each in found if each is not ours]
     if _installed.created or _installed.removed is not None:
         from agents.tracing.processors import default_processor
 
