@@ -39,6 +39,8 @@ LLM_INPUT_COUNT: Final = "traceroot.llm.input.count"
 RETRIEVAL_DOCUMENT_COUNT: Final = "traceroot.retrieval.document_count"
 # A run that ended by a framework's control-flow exception (an interrupt, a Command): not a failure.
 CONTROL_FLOW: Final = "traceroot.control_flow"
+# A guardrail's verdict (the OpenAI Agents SDK's guardrail spans): whether its tripwire fired.
+GUARDRAIL_TRIGGERED: Final = "traceroot.guardrail.triggered"
 # LangGraph: the node a span runs, and the graph step.
 LANGGRAPH_NODE: Final = "langgraph.node"
 LANGGRAPH_STEP: Final = "langgraph.step"
@@ -73,6 +75,7 @@ GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tok
 GEN_AI_INPUT_MESSAGES: Final = "gen_ai.input.messages"
 GEN_AI_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
 GEN_AI_TOOL_DEFINITIONS: Final = "gen_ai.tool.definitions"
+GEN_AI_AGENT_NAME: Final = "gen_ai.agent.name"
 GEN_AI_TOOL_NAME: Final = "gen_ai.tool.name"
 GEN_AI_TOOL_DESCRIPTION: Final = "gen_ai.tool.description"
 GEN_AI_TOOL_CALL_ID: Final = "gen_ai.tool.call.id"

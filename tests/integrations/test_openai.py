@@ -473,6 +473,30 @@ def test_with_raw_response(traced: Spans, client: openai.OpenAI) -> None:
     assert span.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 7
 
 
+def test_streamed_call_through_with_streaming_response(
+    traced: Spans, client: openai.OpenAI, aclient: openai.AsyncOpenAI
+) -> None:
+    """How the OpenAI Agents SDK streams: the parsed event stream of a streaming response."""
+    with client.responses.with_streaming_response.create(
+        model="gpt-test", input="sync", stream=True
+    ) as response:
+        assert [event.type for event in response.parse()][-1] == "response.completed"
+
+    async def main() -> None:
+        async with aclient.responses.with_streaming_response.create(
+            model="gpt-test", input="async", stream=True
+        ) as response:
+            async for _ in await response.parse():
+                pass
+
+    asyncio.run(main())
+    first, second = sorted(traced.all(), key=lambda s: s.start_time or 0)
+    for span, text in ((first, "echo: sync"), (second, "echo: async")):
+        assert span.attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 2
+        assert semconv.LLM_STREAM_PARTIAL not in span.attributes
+        assert messages(span, semconv.GEN_AI_OUTPUT_MESSAGES)[0]["parts"][0]["content"] == text
+
+
 def test_azure_client(traced: Spans, openai_server: OpenAIServer) -> None:
     azure = openai.AzureOpenAI(
         api_key=API_KEY,

@@ -160,6 +160,42 @@ class AsyncStream(_StreamProxy):
             self._self_recorder.finish(error)
 
 
+class StreamingResponse(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore]
+    """The response of a streamed call made through ``with_streaming_response`` (the OpenAI
+    Agents SDK makes its streamed calls so): the event stream its ``parse()`` returns is proxied
+    like a plain stream; closing the response, or dropping it, unread ends the span."""
+
+    def __init__(self, wrapped: Any, recorder: StreamRecorder, is_async: bool) -> None:
+        super().__init__(wrapped)
+        self._self_recorder = recorder
+        self._self_is_async = is_async
+
+    def __del__(self) -> None:
+        _abandon(self._self_recorder)
+
+    def parse(self, *args: Any, **kwargs: Any) -> Any:
+        parsed = self.__wrapped__.parse(*args, **kwargs)
+        if self._self_is_async:
+            return self._self_parsed_async(parsed)
+        return self._self_proxy(parsed)
+
+    async def _self_parsed_async(self, parsing: Any) -> Any:
+        return self._self_proxy(await parsing)
+
+    def _self_proxy(self, parsed: Any) -> Any:
+        if hasattr(parsed, "__anext__"):
+            return AsyncStream(parsed, self._self_recorder)
+        if hasattr(parsed, "__next__"):
+            return SyncStream(parsed, self._self_recorder)
+        return parsed
+
+    def close(self) -> Any:
+        try:
+            return self.__wrapped__.close()
+        finally:
+            self._self_recorder.finish()
+
+
 class _ClosingResponse(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore]
     """The stream's HTTP response; closing it ends the stream's span."""
 

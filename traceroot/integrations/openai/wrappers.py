@@ -22,7 +22,12 @@ from traceroot.integrations.openai.chat import ChatEndpoint
 from traceroot.integrations.openai.embeddings import CompletionsEndpoint, EmbeddingsEndpoint
 from traceroot.integrations.openai.endpoint import Endpoint
 from traceroot.integrations.openai.responses import ResponsesEndpoint
-from traceroot.integrations.openai.streams import AsyncStream, StreamRecorder, SyncStream
+from traceroot.integrations.openai.streams import (
+    AsyncStream,
+    StreamingResponse,
+    StreamRecorder,
+    SyncStream,
+)
 
 ENDPOINTS: Final[dict[str, Endpoint]] = {
     "/chat/completions": ChatEndpoint(),
@@ -103,6 +108,8 @@ def _succeed(call: _Call, result: Any, *, is_async: bool) -> Any:
             return SyncStream(result, _recorder(call))
         if call.stream and is_async and hasattr(result, "__anext__"):
             return AsyncStream(result, _recorder(call))
+        if call.stream and hasattr(result, "http_response") and hasattr(result, "parse"):
+            return StreamingResponse(result, _recorder(call), is_async)
         parsed = _parsed(result)
         if parsed is not None:
             call.endpoint.record_response(attributes, parsed)
