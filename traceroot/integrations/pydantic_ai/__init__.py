@@ -41,7 +41,7 @@ class PydanticAIIntegration(BaseIntegration):
     name = "pydantic_ai"
     modules = ("pydantic_ai",)
     distribution = "pydantic-ai-slim"
-    supported = ">=1.0,<3"
+    supported = ">=1.0.18,<3"
     # The tracer Pydantic AI names its spans' instrumentation scope after.
     scope: ClassVar[str] = "pydantic-ai"
 

@@ -1,7 +1,8 @@
-"""Pydantic AI's instrumentation settings as traceroot switches them on (loaded with Pydantic AI)."""
+"""Pydantic AI's instrumentation settings as traceroot switches them on (loaded with it)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from opentelemetry import trace
@@ -9,8 +10,9 @@ from pydantic_ai.models.instrumented import InstrumentationSettings
 
 from traceroot.config import current
 
-# Newest first; 2 to 4 are deprecated (and warn), so an older Pydantic AI keeps its own default.
-_FORMAT_VERSIONS = (6, 5)
+# Newest first. 3 is the first with the GenAI span names; 3 and 4 are deprecated where 5 exists
+# (and warn), but then 5 is chosen.
+_FORMAT_VERSIONS = (6, 5, 4, 3)
 
 
 class TracerootInstrumentationSettings(InstrumentationSettings):  # type: ignore[misc]
@@ -30,9 +32,15 @@ def instrumentation_settings() -> Any:
     """Settings that record Pydantic AI's spans on the process's tracer provider, in the newest
     data format the installed version has."""
     provider = trace.get_tracer_provider()
-    for version in _FORMAT_VERSIONS:
-        try:
-            return TracerootInstrumentationSettings(tracer_provider=provider, version=version)
-        except (TypeError, ValueError):
-            continue
-    return TracerootInstrumentationSettings(tracer_provider=provider)
+    version = format_version()
+    if version is None:
+        return TracerootInstrumentationSettings(tracer_provider=provider)
+    return TracerootInstrumentationSettings(tracer_provider=provider, version=version)
+
+
+def format_version() -> int | None:
+    """The newest of :data:`_FORMAT_VERSIONS` the installed version declares (older versions
+    accept a number they do not know without a word, so it is read from the signature)."""
+    declared = InstrumentationSettings.__init__.__annotations__.get("version")
+    known = {int(number) for number in re.findall(r"\d+", str(declared))}
+    return next((version for version in _FORMAT_VERSIONS if version in known), None)

@@ -6,7 +6,8 @@ Registered for the ``pydantic-ai`` instrumentation scope (:func:`traceroot.forei
   context (``using_attributes``, ``update_current_trace``) named one already;
 - at export, an agent run's span is named after the agent, with the run's prompt and final
   result as its input and output; a tool's span is named after the tool; a model request's
-  reasoning tokens get the GenAI name. Everything else (``gen_ai.input.messages``,
+  reasoning tokens get the GenAI name; with content off, no messages' outline is kept.
+  Everything else (``gen_ai.input.messages``,
   ``gen_ai.output.messages``, usage, ``gen_ai.tool.call.arguments`` / ``result``) is in the
   GenAI conventions already.
 """
@@ -14,11 +15,13 @@ Registered for the ``pydantic-ai`` instrumentation scope (:func:`traceroot.forei
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, Final
 
 from opentelemetry.sdk.trace import Span
 
 from traceroot import semconv, spans
+from traceroot.config import current as current_settings
 from traceroot.trace_state import open_traces
 
 # Pydantic AI's own names (see pydantic_ai._instrumentation): no other integration reads them.
@@ -27,13 +30,29 @@ AGENT_NAME: Final = "gen_ai.agent.name"
 ALL_MESSAGES: Final = "pydantic_ai.all_messages"
 FINAL_RESULT: Final = "final_result"
 REASONING_TOKENS: Final = "gen_ai.usage.details.reasoning_tokens"
+_AGENT_PREFIX: Final = "invoke_agent "
+_TOOL_PREFIX: Final = "execute_tool "
+_OLD_AGENT_NAME: Final = "agent_name"
+_TOOL_RESPONSE: Final = "tool_call_response"
+SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"
+# With content off, Pydantic AI still writes its messages' outline (roles, part types, tool
+# names); traceroot's spans then hold no messages at all, and neither do these.
+_MESSAGES: Final = (
+    semconv.GEN_AI_INPUT_MESSAGES,
+    semconv.GEN_AI_OUTPUT_MESSAGES,
+    SYSTEM_INSTRUCTIONS,
+    ALL_MESSAGES,
+)
 
 
 def at_start(span: Span) -> None:
     """An agent run's conversation is its trace's session (as ``update_current_trace`` would set
     it: every span of the trace gets it) when nothing named a session."""
     attributes = span.attributes or {}
-    if attributes.get(semconv.GEN_AI_OPERATION_NAME) != semconv.OPERATION_INVOKE_AGENT:
+    operation = attributes.get(semconv.GEN_AI_OPERATION_NAME)
+    if operation is None:
+        operation = _type_older(span, attributes)
+    if operation != semconv.OPERATION_INVOKE_AGENT:
         return
     conversation = attributes.get(CONVERSATION_ID)
     if not conversation or semconv.SESSION_ID in attributes:
@@ -45,8 +64,27 @@ def at_start(span: Span) -> None:
     open_traces.update(trace_id, {semconv.SESSION_ID: str(conversation)})
 
 
+def _type_older(span: Span, attributes: Mapping[str, Any]) -> str | None:
+    """Before data format 5, agent and tool spans carry no ``gen_ai.operation.name``: their
+    names say what they are."""
+    name = span.name
+    if name.startswith(_AGENT_PREFIX):
+        agent = attributes.get(_OLD_AGENT_NAME) or name[len(_AGENT_PREFIX) :]
+        kind, operation = semconv.TYPE_AGENT, semconv.OPERATION_INVOKE_AGENT
+        span.set_attribute(AGENT_NAME, agent)
+    elif name.startswith(_TOOL_PREFIX):
+        kind, operation = semconv.TYPE_TOOL, semconv.OPERATION_EXECUTE_TOOL
+    else:
+        return None
+    span.set_attributes({semconv.SPAN_TYPE: kind, semconv.GEN_AI_OPERATION_NAME: operation})
+    return operation
+
+
 def at_export(name: str, attributes: dict[str, Any]) -> str:
     """Read one finished span's attributes in place; returns its name."""
+    if not current_settings().capture_content:
+        for key in _MESSAGES:
+            attributes.pop(key, None)
     operation = attributes.get(semconv.GEN_AI_OPERATION_NAME)
     if operation == semconv.OPERATION_CHAT:
         reasoning = attributes.get(REASONING_TOKENS)
@@ -77,8 +115,8 @@ def _read_run(attributes: dict[str, Any]) -> None:
 
 
 def _prompt(messages: object) -> Any:
-    """The text of the run's last user message (its prompt; tool results and retry feedback are
-    other roles in data format 6), or its parts when not all text."""
+    """The text of the run's last user message (its prompt), or its parts when not all text.
+    Tool results are messages of their own (of role ``user`` before data format 6): skipped."""
     if not isinstance(messages, str):
         return None
     try:
@@ -91,15 +129,16 @@ def _prompt(messages: object) -> Any:
         if not isinstance(message, dict) or message.get("role") != "user":
             continue
         parts = message.get("parts")
-        if not isinstance(parts, list):
-            return None
-        texts = [
-            part.get("content")
-            for part in parts
-            if isinstance(part, dict) and part.get("type") == "text"
-        ]
-        if len(texts) == len(parts) and all(isinstance(text, str) for text in texts):
-            return "\n".join(texts)
+        if not isinstance(parts, list) or not parts:
+            continue
+        kinds = [part.get("type") if isinstance(part, dict) else None for part in parts]
+        if all(kind == _TOOL_RESPONSE for kind in kinds):
+            continue
+        texts = [part.get("content") for part in parts if isinstance(part, dict)]
+        if all(kind == "text" for kind in kinds):
+            strings = [text for text in texts if isinstance(text, str)]
+            if len(strings) == len(parts):
+                return "\n".join(strings)
         return parts
     return None
 
