@@ -52,13 +52,16 @@ def traced_alone(spans: Spans) -> Iterator[Spans]:
     traceroot.uninstrument()
 
 
-def weather_agent(server: OpenAIServer, *, weather: Any = None) -> Any:
+def weather_agent(server: OpenAIServer, *, weather: Any = None, instrument: Any = None) -> Any:
     """An agent with two tools on the ``two-tools`` model: it asks for ``get_weather``, then
-    ``get_time``, then answers. ``weather``: what ``get_weather`` does instead of answering."""
+    ``get_time``, then answers. ``weather``: what ``get_weather`` does instead of answering;
+    ``instrument``: the agent's own instrumentation setting."""
     # A client of its own: Pydantic AI's shared HTTP client outlives a test's event loop.
     client = AsyncOpenAI(base_url=server.url, api_key=API_KEY)
     model = OpenAIChatModel("two-tools", provider=OpenAIProvider(openai_client=client))
     agent = Agent(model, name="weather_agent", retries=1)
+    if instrument is not None:
+        agent.instrument = instrument
 
     @agent.tool_plain
     def get_weather(city: str) -> str:
@@ -250,9 +253,13 @@ def test_model_retry_is_recorded_once_and_the_run_goes_on(
     checks.usage_once(finished, len(openai_server.requests))
 
 
-def test_content_off(traced: Spans, openai_server: OpenAIServer, settings_override: Any) -> None:
+@pytest.mark.parametrize("own_settings", [False, True], ids=["traceroot's", "agent's own"])
+def test_content_off(
+    traced: Spans, openai_server: OpenAIServer, settings_override: Any, own_settings: bool
+) -> None:
     settings_override(capture_content=False)
-    agent = weather_agent(openai_server)
+    # An agent with Pydantic AI's own settings (content on) keeps none either.
+    agent = weather_agent(openai_server, instrument=True if own_settings else None)
     assert agent.run_sync(PROMPT).output == ANSWER
     finished = traced.all()
     traced.assert_no_content()

@@ -6,10 +6,10 @@ Registered for the ``pydantic-ai`` instrumentation scope (:func:`traceroot.forei
   context (``using_attributes``, ``update_current_trace``) named one already;
 - at export, an agent run's span is named after the agent, with the run's prompt and final
   result as its input and output; a tool's span is named after the tool; a model request's
-  reasoning tokens get the GenAI name; with content off, no messages' outline is kept.
-  Everything else (``gen_ai.input.messages``,
-  ``gen_ai.output.messages``, usage, ``gen_ai.tool.call.arguments`` / ``result``) is in the
-  GenAI conventions already.
+  reasoning tokens get the GenAI name; with content off, no content and no outline of the
+  messages is kept, whatever settings the agent was instrumented with. Everything else
+  (``gen_ai.input.messages``, ``gen_ai.output.messages``, usage, ``gen_ai.tool.call.arguments``
+  / ``result``) is in the GenAI conventions already.
 """
 
 from __future__ import annotations
@@ -32,16 +32,22 @@ FINAL_RESULT: Final = "final_result"
 REASONING_TOKENS: Final = "gen_ai.usage.details.reasoning_tokens"
 _AGENT_PREFIX: Final = "invoke_agent "
 _TOOL_PREFIX: Final = "execute_tool "
+_AGENT_RUN: Final = "agent run"  # data format 2 and older
+_RUNNING_TOOL: Final = "running tool"
 _OLD_AGENT_NAME: Final = "agent_name"
 _TOOL_RESPONSE: Final = "tool_call_response"
 SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"
 # With content off, Pydantic AI still writes its messages' outline (roles, part types, tool
-# names); traceroot's spans then hold no messages at all, and neither do these.
-_MESSAGES: Final = (
+# names); traceroot's spans then hold no messages at all, and neither do these. The content keys
+# go too, for an agent given Pydantic AI's own settings (``instrument=True``), which keep it.
+_CONTENT: Final = (
     semconv.GEN_AI_INPUT_MESSAGES,
     semconv.GEN_AI_OUTPUT_MESSAGES,
     SYSTEM_INSTRUCTIONS,
     ALL_MESSAGES,
+    FINAL_RESULT,
+    semconv.GEN_AI_TOOL_CALL_ARGUMENTS,
+    semconv.GEN_AI_TOOL_CALL_RESULT,
 )
 
 
@@ -65,14 +71,15 @@ def at_start(span: Span) -> None:
 
 
 def _type_older(span: Span, attributes: Mapping[str, Any]) -> str | None:
-    """Before data format 5, agent and tool spans carry no ``gen_ai.operation.name``: their
-    names say what they are."""
+    """Before data format 5 (older versions of Pydantic AI, or an agent given format 2 or 3
+    itself), agent and tool spans carry no ``gen_ai.operation.name``: their names say what they
+    are (``invoke_agent <agent>`` / ``agent run``, ``execute_tool <tool>`` / ``running tool``)."""
     name = span.name
-    if name.startswith(_AGENT_PREFIX):
-        agent = attributes.get(_OLD_AGENT_NAME) or name[len(_AGENT_PREFIX) :]
+    if name.startswith(_AGENT_PREFIX) or name == _AGENT_RUN:
+        agent = attributes.get(_OLD_AGENT_NAME) or name.removeprefix(_AGENT_PREFIX)
         kind, operation = semconv.TYPE_AGENT, semconv.OPERATION_INVOKE_AGENT
         span.set_attribute(AGENT_NAME, agent)
-    elif name.startswith(_TOOL_PREFIX):
+    elif name.startswith(_TOOL_PREFIX) or name == _RUNNING_TOOL:
         kind, operation = semconv.TYPE_TOOL, semconv.OPERATION_EXECUTE_TOOL
     else:
         return None
@@ -83,7 +90,7 @@ def _type_older(span: Span, attributes: Mapping[str, Any]) -> str | None:
 def at_export(name: str, attributes: dict[str, Any]) -> str:
     """Read one finished span's attributes in place; returns its name."""
     if not current_settings().capture_content:
-        for key in _MESSAGES:
+        for key in _CONTENT:
             attributes.pop(key, None)
     operation = attributes.get(semconv.GEN_AI_OPERATION_NAME)
     if operation == semconv.OPERATION_CHAT:
