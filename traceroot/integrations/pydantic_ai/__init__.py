@@ -7,12 +7,14 @@ framework's maintainers and kept in step with every release: ``invoke_agent <age
 <tool>`` for each tool call (arguments, result, errors). That is the best-kept source, so this
 integration switches it on against the process's tracer provider (the one traceroot owns or
 joined) and patches nothing; an OpenInference instrumentor for Pydantic AI would only re-read the
-same spans. Nothing is sent anywhere else: no Logfire, no exporter of Pydantic AI's.
+same spans (OpenInference's Pydantic AI package is a span processor over them). Nothing is sent
+anywhere else: no Logfire, no exporter of Pydantic AI's.
 
 - Content (prompts, replies, tool arguments and results) follows ``TRACEROOT_CAPTURE_CONTENT``,
   read when each span is recorded.
-- Data format version 6 where the installed Pydantic AI has it: tool results are messages of role
-  ``tool``, as the GenAI conventions pair them with their ``tool_call_response`` parts.
+- The newest data format the installed version has: 6 (tool results are messages of role
+  ``tool``, as the GenAI conventions pair them with their ``tool_call_response`` parts), else 5,
+  4 or 3 (older Pydantic AI 1.x; before 5, agent and tool spans are typed by their names).
 - Agent runs are ``agent`` spans named after the agent, tool calls ``tool`` spans named after the
   tool; a ``chat`` span is the model call's ``llm`` span, unless traceroot's OpenAI integration
   is on too: the OpenAI span then nests under it and is the llm span, the ``chat`` span a plain
@@ -20,19 +22,17 @@ same spans. Nothing is sent anywhere else: no Logfire, no exporter of Pydantic A
 - A run's ``conversation_id`` (Pydantic AI's, kept across the runs of one conversation) is the
   trace's session when no ``using_attributes`` block or ``update_current_trace`` names one.
 
-``uninstrument()`` puts the previous ``Agent.instrument_all`` setting back. Agents created with
-their own ``instrument=`` setting keep it: traceroot changes only the default.
+``uninstrument()`` puts the previous ``Agent.instrument_all`` setting back. Agents given their own
+instrumentation (``agent.instrument``, the ``Instrumentation`` capability) keep it: traceroot
+changes only the default; with content off, their content is still left out of what it exports.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any, ClassVar
 
 from traceroot.foreign import read_scope, unread_scope
 from traceroot.integrations.base import BaseIntegration
-
-logger = logging.getLogger(__name__)
 
 _UNSET: Any = object()
 
