@@ -32,6 +32,9 @@ class Integration(str, enum.Enum):
     PYDANTIC_AI = "pydantic_ai"
     BEDROCK = "bedrock"
     AGENT_FRAMEWORK = "agent_framework"
+    # traceroot's own, beyond the TraceRoot SDK's names
+    LITELLM = "litellm"
+    SMOLAGENTS = "smolagents"
     THREADING = "threading"
 
     def __str__(self) -> str:
