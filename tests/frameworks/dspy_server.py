@@ -25,7 +25,9 @@ TOOL_STEPS = (
     ("finish", {}),
 )
 ANSWER = "Sunny, and it is noon."
-_OUTPUT_FIELDS = re.compile(r"Your output fields are:\n(.*?)\n(?:All interactions|In adhering)", re.S)
+_OUTPUT_FIELDS = re.compile(
+    r"Your output fields are:\n(.*?)\n(?:All interactions|In adhering)", re.S
+)
 _FIELD = re.compile(r"^\d+\. `(\w+)`", re.M)
 _OBSERVATION = re.compile(r"\[\[ ## observation_(\d+) ## \]\]")
 
