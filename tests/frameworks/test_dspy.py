@@ -26,6 +26,9 @@ from . import checks  # noqa: E402
 from .dspy_server import ANSWER, DSPyServer, start_dspy_server  # noqa: E402
 
 SESSION, USER = "dspy-session-1", "dspy-user-1"
+# DSPy 3.4 calls providers with its own HTTP client (lm15) unless asked for LiteLLM; before, LiteLLM
+# (which uses the openai client for OpenAI models) was its only engine.
+NATIVE_ENGINE = importlib.util.find_spec("dspy.clients.execution") is not None
 REDACTED = "__REDACTED__"  # what OpenInference writes in place of hidden content
 
 
@@ -82,9 +85,8 @@ def traced(spans: Spans) -> Iterator[Spans]:
 
 
 def make_lm(server: DSPyServer, engine: str = "auto") -> Any:
-    return dspy.LM(
-        "openai/two-tools", api_base=server.url, api_key=API_KEY, cache=False, engine=engine
-    )
+    options = {"engine": engine} if NATIVE_ENGINE else {}
+    return dspy.LM("openai/two-tools", api_base=server.url, api_key=API_KEY, cache=False, **options)
 
 
 def weather_agent(*, failing_clock: bool = False) -> Any:
@@ -136,18 +138,27 @@ def test_react_agent_with_two_tools(traced: Spans, server: DSPyServer) -> None:
     weather = one_named(spans, "get_weather")
     assert weather.attributes[semconv.GEN_AI_TOOL_CALL_ARGUMENTS] == '{"city":"San Francisco"}'
     assert weather.attributes[semconv.GEN_AI_TOOL_CALL_RESULT] == '"sunny in San Francisco"'
-    # DSPy's own HTTP client made the calls: its LM spans are the llm spans, with DSPy's usage.
     assert server.model_calls() == 4
     llm = checks.usage_once(spans, server.model_calls())
-    assert all(span.name == "LM.__call__" for span in llm)
-    assert all(span.attributes[semconv.GEN_AI_REQUEST_MODEL] == "two-tools" for span in llm)
-    assert all(span.attributes[semconv.GEN_AI_RESPONSE_MODEL] == "two-tools-2026" for span in llm)
-    assert all(span.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] > 0 for span in llm)
-    assert all(semconv.GEN_AI_INPUT_MESSAGES in span.attributes for span in llm)
-    assert all(semconv.GEN_AI_OUTPUT_MESSAGES in span.attributes for span in llm)
+    for span in llm:
+        assert span.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] > 0
+        assert span.attributes[semconv.GEN_AI_RESPONSE_MODEL] == "two-tools-2026"
+        assert semconv.GEN_AI_INPUT_MESSAGES in span.attributes
+        assert semconv.GEN_AI_OUTPUT_MESSAGES in span.attributes
+    lm_spans = [span for span in spans if span.name == "LM.__call__"]
+    assert len(lm_spans) == 4
+    assert all(span.attributes[semconv.GEN_AI_REQUEST_MODEL] == "two-tools" for span in lm_spans)
 
 
-def test_litellm_engine_counts_usage_once_with_the_openai_integration(
+@pytest.mark.skipif(not NATIVE_ENGINE, reason="DSPy before 3.4 calls models through LiteLLM")
+def test_native_engine_usage_on_the_lm_span(traced: Spans, server: DSPyServer) -> None:
+    # DSPy's own HTTP client made the calls: its LM spans are the llm spans, with DSPy's usage.
+    run_agent(server, engine="auto")
+    llm = checks.usage_once(traced.all(), server.model_calls())
+    assert [span.name for span in llm] == ["LM.__call__"] * 4
+
+
+def test_litellm_counts_usage_once_with_the_openai_integration(
     traced: Spans, server: DSPyServer
 ) -> None:
     litellm = pytest.importorskip("litellm")
@@ -168,6 +179,20 @@ def test_litellm_engine_counts_usage_once_with_the_openai_integration(
     assert litellm.telemetry is False
     for hooks in ("callbacks", "success_callback", "failure_callback", "_async_success_callback"):
         assert not getattr(litellm, hooks, []), hooks
+
+
+def test_litellm_usage_on_the_lm_span_without_a_provider_integration(
+    spans: Spans, server: DSPyServer
+) -> None:
+    pytest.importorskip("litellm")
+    traceroot.instrument(integrations=["dspy"])
+    try:
+        assert run_agent(server, engine="litellm").answer == ANSWER
+    finally:
+        traceroot.uninstrument()
+    llm = checks.usage_once(spans.all(), server.model_calls())
+    assert [span.name for span in llm] == ["LM.__call__"] * 4
+    assert all(span.attributes[semconv.GEN_AI_RESPONSE_MODEL] == "two-tools-2026" for span in llm)
 
 
 @pytest.mark.parametrize("engine", ["auto", "litellm"])
@@ -339,16 +364,23 @@ def test_instrument_twice(traced: Spans, server: DSPyServer) -> None:
 
 
 def test_uninstrument_restores(spans: Spans, server: DSPyServer) -> None:
-    from dspy.clients import execution
+    from dspy.clients.base_lm import BaseLM
     from dspy.predict.react import ReAct
 
-    originals = (ReAct.__dict__["forward"], ReAct.__dict__["aforward"], execution.finalize)
-    lm_call = dspy.LM.__dict__.get("__call__")
+    def patched() -> list[Any]:
+        found = [ReAct.__dict__["forward"], ReAct.__dict__["aforward"]]
+        found += [BaseLM.__dict__["_process_lm_response"], dspy.LM.__dict__.get("__call__")]
+        if NATIVE_ENGINE:
+            from dspy.clients import execution
+
+            found.append(execution.finalize)
+        return found
+
+    originals = patched()
     traceroot.instrument(integrations=["dspy", "openai"])
-    assert ReAct.__dict__["forward"] is not originals[0]
+    assert all(now is not before for now, before in zip(patched()[:3], originals[:3], strict=True))
     traceroot.uninstrument()
-    assert (ReAct.__dict__["forward"], ReAct.__dict__["aforward"], execution.finalize) == originals
-    assert dspy.LM.__dict__.get("__call__") is lm_call
+    assert all(now is before for now, before in zip(patched(), originals, strict=True))
     assert run_agent(server).answer == ANSWER
     assert spans.all() == []
 

@@ -9,12 +9,13 @@ small patches and readers of this package complete them (each says why):
 
 - a ``dspy.ReAct`` run (an agent) is an ``agent`` span named after the agent (:mod:`.agents`),
   not the plain chain ``ReAct.forward``;
-- a model call's token usage: DSPy 3.4 calls most providers with its own HTTP client (lm15), not
-  a provider SDK traceroot instruments, and the instrumentor records no usage, so the ``LM`` span
+- a model call's token usage: the instrumentor records none, and DSPy 3.4 calls most providers
+  with its own HTTP client (lm15), not a provider SDK traceroot instruments, so the ``LM`` span
   takes it from DSPy's own call result (:mod:`.usage`). When the call goes through an SDK that
-  traceroot does instrument (``engine="litellm"``, which uses the ``openai`` client), that SDK's
-  span nests under the ``LM`` span and carries the usage; the ``LM`` span becomes a plain span
-  (:mod:`traceroot.model_calls`), so usage is counted once either way;
+  traceroot does instrument (LiteLLM, DSPy's engine before 3.4 and with ``engine="litellm"``,
+  uses the ``openai`` client for OpenAI models), that SDK's span nests under the ``LM`` span and
+  carries the usage; the ``LM`` span becomes a plain span (:mod:`traceroot.model_calls`), so
+  usage is counted once either way;
 - tool spans are named after the tool, with its arguments and result (:mod:`.reading`).
 
 DSPy has no session or conversation id of its own; ``using_attributes`` sets the session. The
@@ -35,7 +36,7 @@ class DSPyIntegration(InstrumentorIntegration):
     name = "dspy"
     modules = ("dspy",)
     distribution = "dspy"
-    supported = ">=3.4,<4"
+    supported = ">=3.0,<4"
     instrumentor = "openinference.instrumentation.dspy:DSPyInstrumentor"
     telemetry_distribution = "openinference-instrumentation-dspy"
     extra = "dspy"
@@ -54,6 +55,12 @@ class DSPyIntegration(InstrumentorIntegration):
         ),
         PatchTarget(
             "dspy.clients.execution", "finalize", "traceroot.integrations.dspy.usage:finalize"
+        ),
+        PatchTarget(
+            "dspy.clients.base_lm",
+            "BaseLM._process_lm_response",
+            "traceroot.integrations.dspy.usage:process_lm_response",
+            optional=True,
         ),
     )
 
