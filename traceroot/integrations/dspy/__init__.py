@@ -19,8 +19,13 @@ small patches and readers of this package complete them (each says why):
 - tool spans are named after the tool, with its arguments and result (:mod:`.reading`).
 
 DSPy has no session or conversation id of its own; ``using_attributes`` sets the session. The
-work ``dspy.Parallel`` hands to its thread pool carries the caller's context through the
-``threading`` integration (on by default), so its spans keep their session and parent.
+work ``dspy.Parallel`` hands to its thread pool carries the caller's context through traceroot's
+context carrying into threads (always on), and ``dspy.asyncify``'s worker threads get it from
+anyio, so their spans keep their session and their parent.
+
+Nothing here switches on telemetry of DSPy's or LiteLLM's own (DSPy turns LiteLLM's off). DSPy
+itself, traced or not, fetches LiteLLM's model price list from GitHub on first use unless
+``LITELLM_LOCAL_MODEL_COST_MAP=true``.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from traceroot import semconv
 from traceroot.guard import contained
 from traceroot.integrations.base import BaseIntegration, Wrapper
 
-from .reading import SCOPE
+from .reading import AGENT_KIND, SCOPE
 
 _naming = contained("dspy.agent")
 _GENERIC_SIGNATURE: Final = "StringSignature"  # the class of every "question -> answer" signature
@@ -54,7 +54,7 @@ def _mark_agent(span: Any, module: Any) -> None:
     span.set_attributes(
         {
             semconv.SPAN_TYPE: semconv.TYPE_AGENT,
-            semconv.OPENINFERENCE_SPAN_KIND: "AGENT",
+            semconv.OPENINFERENCE_SPAN_KIND: AGENT_KIND,
             semconv.GEN_AI_OPERATION_NAME: semconv.OPERATION_INVOKE_AGENT,
         }
     )

@@ -18,6 +18,9 @@ from opentelemetry.sdk.trace import Span
 from traceroot import semconv, spans
 
 SCOPE: Final = "openinference.instrumentation.dspy"
+# Values of openinference.span.kind.
+LLM_KIND: Final = "LLM"
+AGENT_KIND: Final = "AGENT"
 _TOOL: Final = "TOOL"
 _CALL_SUFFIXES: Final = (".__call__", ".acall")
 

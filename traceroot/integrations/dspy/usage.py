@@ -23,7 +23,7 @@ from traceroot import genai, semconv
 from traceroot.guard import contained
 from traceroot.integrations.base import BaseIntegration, Wrapper
 
-from .reading import SCOPE
+from .reading import LLM_KIND, SCOPE
 
 _recording = contained("dspy.usage")
 
@@ -61,7 +61,7 @@ def _record(span: Any, result: Any, response_model: object) -> None:
     if scope is None or scope.name != SCOPE:
         return
     recorded = getattr(span, "attributes", None) or {}
-    if recorded.get(semconv.OPENINFERENCE_SPAN_KIND) != "LLM":
+    if recorded.get(semconv.OPENINFERENCE_SPAN_KIND) != LLM_KIND:
         return
     attributes: dict[str, Any] = {}
     genai.set_if(attributes, semconv.GEN_AI_RESPONSE_MODEL, response_model)
