@@ -218,6 +218,25 @@ def test_nothing_leaves_the_machine(
     assert {address[0] for address in connected} == {"127.0.0.1"}, connected
 
 
+def test_cached_answer_spends_no_tokens(
+    traced: Spans, server: DSPyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In memory only: the test writes nothing to DSPy's cache directory.
+    monkeypatch.setattr(dspy, "cache", dspy.clients.Cache(False, True, None))
+    options = {"engine": "auto"} if NATIVE_ENGINE else {}
+    lm = dspy.LM("openai/echo", api_base=server.url, api_key=API_KEY, cache=True, **options)
+    qa = dspy.Predict("question -> answer")
+    with dspy.context(lm=lm):
+        assert qa(question="same").answer == qa(question="same").answer == ANSWER
+    assert server.model_calls() == 1
+    llm = checks.of_kind(traced.all(), semconv.TYPE_LLM)
+    assert len(llm) == 2
+    fresh, cached = sorted(llm, key=lambda span: span.start_time)
+    assert fresh.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] > 0
+    assert cached.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 0
+    assert cached.attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 0
+
+
 def test_tool_error_recorded_once(traced: Spans, server: DSPyServer) -> None:
     result = run_agent(server, failing_clock=True)
     assert "the clock is broken" in result.trajectory["observation_1"]  # ReAct goes on
