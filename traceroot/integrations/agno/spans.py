@@ -18,7 +18,8 @@ from traceroot.config import current as current_settings
 from traceroot.trace_state import open_traces
 
 _AGENT_NAME: Final = "agent.name"  # OpenInference's SpanAttributes.AGENT_NAME
-_TOOL_PARAMETERS: Final = "tool.parameters"  # Agno's instrumentor puts the call's arguments here
+# Agno's instrumentor puts the call's arguments here
+_TOOL_PARAMETERS: Final = semconv.OPENINFERENCE_TOOL_PARAMETERS
 _NODE_ID: Final = "graph.node.id"  # unique per agent or team run
 _IDS: Final = (semconv.SESSION_ID, semconv.USER_ID)
 # graph.node.id -> the session and user stamped on an agent span at start, until it is exported.

@@ -25,8 +25,8 @@ from traceroot.config import current as current_settings
 from traceroot.trace_state import open_traces
 
 # Pydantic AI's own names (see pydantic_ai._instrumentation): no other integration reads them.
-CONVERSATION_ID: Final = "gen_ai.conversation.id"
-AGENT_NAME: Final = "gen_ai.agent.name"
+CONVERSATION_ID: Final = semconv.GEN_AI_CONVERSATION_ID
+AGENT_NAME: Final = semconv.GEN_AI_AGENT_NAME
 ALL_MESSAGES: Final = "pydantic_ai.all_messages"
 FINAL_RESULT: Final = "final_result"
 REASONING_TOKENS: Final = "gen_ai.usage.details.reasoning_tokens"
@@ -36,7 +36,7 @@ _AGENT_RUN: Final = "agent run"  # data format 2 and older
 _RUNNING_TOOL: Final = "running tool"
 _OLD_AGENT_NAME: Final = "agent_name"
 _TOOL_RESPONSE: Final = "tool_call_response"
-SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"
+SYSTEM_INSTRUCTIONS: Final = semconv.GEN_AI_SYSTEM_INSTRUCTIONS
 # With content off, Pydantic AI still writes its messages' outline (roles, part types, tool
 # names); traceroot's spans then hold no messages at all, and neither do these. The content keys
 # go too, for an agent given Pydantic AI's own settings (``instrument=True``), which keep it.
