@@ -18,6 +18,7 @@ class ToyTelemetryIntegration(InstrumentorIntegration):
     name = "toytel"
     modules = ("toytel_framework",)
     instrumentor = "toytel_instrumentor:ToyInstrumentor"
+    distribution = "toytel-framework"
     telemetry_distribution = "toytel-instrumentation"
 
     def instrumentor_options(self):
@@ -50,12 +51,21 @@ def _package(tmp_path: Path, instrumentor: str | None) -> None:
     (tmp_path / "toytel_framework.py").write_text("VALUE = 1\n")
     if instrumentor is not None:
         (tmp_path / "toytel_instrumentor.py").write_text(instrumentor)
-    info = tmp_path / "toytel_plugin-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: toytel-plugin\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(
-        "[traceroot.integrations]\ntoytel = toytel_plugin:ToyTelemetryIntegration\n"
+        _dist_info(tmp_path, "toytel_instrumentation", "")
+    _dist_info(
+        tmp_path,
+        "toytel_plugin",
+        "[traceroot.integrations]\ntoytel = toytel_plugin:ToyTelemetryIntegration\n",
     )
+
+
+def _dist_info(directory: Path, name: str, entry_points: str) -> None:
+    info = directory / f"{name}-1.0.dist-info"
+    info.mkdir()
+    spelled = name.replace("_", "-")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {spelled}\nVersion: 1.0\n")
+    if entry_points:
+        (info / "entry_points.txt").write_text(entry_points)
 
 
 def _run(code: str, tmp_path: Path) -> tuple[dict[str, object], str]:
@@ -120,3 +130,23 @@ def test_an_instrumentor_that_declines_the_framework_version_is_a_failure(
     state, detail = out["status"]  # type: ignore[misc]
     assert state == "failed"
     assert "declined to instrument" in detail
+
+
+def test_an_instrumentor_the_app_ran_itself_is_left_to_the_app(tmp_path: Path) -> None:
+    """One instrumentor instance per class: already on (the app's own provider), traceroot
+    neither runs it again nor switches it off on uninstrument()."""
+    _package(tmp_path, INSTRUMENTOR.replace("DECLINES", "False"))
+    out, _ = _run(
+        """
+        import toytel_instrumentor
+        toytel_instrumentor.ToyInstrumentor.is_instrumented_by_opentelemetry = True
+        traceroot.instrument(integrations=["toytel"])
+        import toytel_framework
+        active = status()["toytel"]
+        traceroot.uninstrument()
+        print(json.dumps({"active": active, "calls": toytel_instrumentor.calls}))
+        """,
+        tmp_path,
+    )
+    assert out["active"] == ["active", "instrumented by the app itself; left as the app set it up"]
+    assert out["calls"] == []

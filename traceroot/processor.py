@@ -24,6 +24,7 @@ from traceroot.trace_state import open_traces
 
 _stamping = contained("processor.on_start")
 _closing = contained("processor.on_end")
+_reading_at_start = contained("processor.start_reader")
 
 
 class ContextProcessor(SpanProcessor):
@@ -38,16 +39,21 @@ class ContextProcessor(SpanProcessor):
             foreign = scope is None or scope.name != TRACER_NAME
             model = foreign and self._read_foreign(span, parent_context)
             open_traces.opened(span)
-            if foreign and start_readers and scope is not None:
-                # An integration's reader of its framework's spans, once the span is open (a
-                # root span must be, for its trace to take the values the reader finds).
-                reader = start_readers.get(scope.name)
-                if reader is not None:
-                    reader(span)
             if model:
                 model_calls.started(span, foreign=True)
         except Exception as error:  # noqa: BLE001 - contained like any guarded block
             _stamping.failed(error)
+            return
+        if foreign and start_readers and scope is not None:
+            # An integration's reader of its framework's spans, once the span is open (a root
+            # span must be, for its trace to take the values the reader finds) and in the
+            # model-call protocol; its failure costs only what it would have added.
+            reader = start_readers.get(scope.name)
+            if reader is not None:
+                try:
+                    reader(span)
+                except Exception as error:  # noqa: BLE001 - contained like any guarded block
+                    _reading_at_start.failed(error)
 
     @staticmethod
     def _read_foreign(span: Span, parent_context: otel_context.Context | None) -> bool:

@@ -26,3 +26,18 @@ def framework(module: str) -> types.ModuleType:
     if module in required:
         return importlib.import_module(module)
     return pytest.importorskip(module)
+
+
+def hide_distribution(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Make the installed distribution ``name`` look absent, as a missing extra would (the
+    check for a telemetry package looks its distribution up, importing nothing)."""
+    from importlib import metadata
+
+    real = metadata.distribution
+
+    def distribution(wanted: str) -> metadata.Distribution:
+        if wanted == name:
+            raise metadata.PackageNotFoundError(wanted)
+        return real(wanted)
+
+    monkeypatch.setattr(metadata, "distribution", distribution)

@@ -3,7 +3,6 @@ OpenInference's Agno instrumentor and traceroot's OpenAI integration together.""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import socket
 from collections.abc import Iterator
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import framework
+from .conftest import framework, hide_distribution
 
 framework("agno")
 
@@ -238,14 +237,7 @@ def test_model_error_is_the_runs_as_without_traceroot(traced: Spans) -> None:
 
 
 def test_status_without_the_instrumentor(spans: Spans, monkeypatch: pytest.MonkeyPatch) -> None:
-    find_spec = importlib.util.find_spec
-
-    def without_instrumentor(name: str, *args: Any) -> Any:
-        if name.startswith("openinference.instrumentation.agno"):
-            return None
-        return find_spec(name, *args)
-
-    monkeypatch.setattr(importlib.util, "find_spec", without_instrumentor)
+    hide_distribution(monkeypatch, "openinference-instrumentation-agno")
     traceroot.instrument(integrations=["agno"])
     try:
         (status,) = [entry for entry in traceroot.integrations_status() if entry.name == "agno"]

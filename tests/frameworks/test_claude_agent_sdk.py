@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import framework
+from .conftest import framework, hide_distribution
 
 claude_agent_sdk = framework("claude_agent_sdk")
 
@@ -177,16 +177,7 @@ def test_status_says_the_telemetry_package_is_missing(
 ) -> None:
     plugin = ClaudeAgentSDKIntegration()
     assert plugin.missing_telemetry() is None
-    import importlib.util
-
-    real = importlib.util.find_spec
-
-    def find_spec(name: str, *args: Any) -> Any:
-        if name.startswith("openinference.instrumentation.claude_agent_sdk"):
-            return None
-        return real(name, *args)
-
-    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    hide_distribution(monkeypatch, "openinference-instrumentation-claude-agent-sdk")
     hint = plugin.missing_telemetry()
     assert hint is not None
     assert 'pip install "traceroot[claude-agent-sdk]"' in hint

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +16,7 @@ import traceroot
 from traceroot import semconv
 
 from . import checks
-from .conftest import framework
+from .conftest import framework, hide_distribution
 
 crewai = framework("crewai")
 
@@ -247,7 +246,7 @@ def test_no_session_without_a_block(spans, openai_server, traced) -> None:
 def test_status_without_the_openinference_package(
     spans, openai_server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, "openinference.instrumentation.crewai", None)
+    hide_distribution(monkeypatch, "openinference-instrumentation-crewai")
     traceroot.instrument(integrations=["crewai", "openai"])
     try:
         (status,) = [item for item in traceroot.integrations_status() if item.name == "crewai"]

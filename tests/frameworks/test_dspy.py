@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import framework
+from .conftest import framework, hide_distribution
 
 dspy = framework("dspy")
 
@@ -407,14 +407,7 @@ def test_uninstrument_restores(spans: Spans, server: DSPyServer) -> None:
 def test_status_without_the_telemetry_package(
     spans: Spans, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    find_spec = importlib.util.find_spec
-
-    def without_instrumentor(name: str, *args: Any) -> Any:
-        if name.startswith("openinference.instrumentation.dspy"):
-            return None
-        return find_spec(name, *args)
-
-    monkeypatch.setattr(importlib.util, "find_spec", without_instrumentor)
+    hide_distribution(monkeypatch, "openinference-instrumentation-dspy")
     from dspy.predict.react import ReAct
 
     forward = ReAct.__dict__["forward"]

@@ -3,7 +3,6 @@ through OpenInference's smolagents instrumentor and traceroot's OpenAI integrati
 
 from __future__ import annotations
 
-import importlib.util
 import socket
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import framework
+from .conftest import framework, hide_distribution
 
 framework("smolagents")
 
@@ -225,14 +224,7 @@ def test_user_exception_propagates_and_the_run_ends(traced: Spans, server: OpenA
 
 
 def test_status_without_the_instrumentor(spans: Spans, monkeypatch: pytest.MonkeyPatch) -> None:
-    find_spec = importlib.util.find_spec
-
-    def without_instrumentor(name: str, *args: Any) -> Any:
-        if name.startswith("openinference.instrumentation.smolagents"):
-            return None
-        return find_spec(name, *args)
-
-    monkeypatch.setattr(importlib.util, "find_spec", without_instrumentor)
+    hide_distribution(monkeypatch, "openinference-instrumentation-smolagents")
     traceroot.instrument(integrations=["smolagents"])
     try:
         (status,) = [s for s in traceroot.integrations_status() if s.name == "smolagents"]

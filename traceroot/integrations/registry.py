@@ -18,6 +18,7 @@ from traceroot import config
 from traceroot.guard import report
 from traceroot.integrations import imports
 from traceroot.integrations.names import normalize_name, requested_names
+from traceroot.integrations.telemetry import TelemetryMissingError
 from traceroot.integrations.versions import installed_version, satisfies
 from traceroot.logs import logger, warn_once
 
@@ -152,7 +153,7 @@ def _activate(entry: _Entry) -> None:
     try:
         plugin.instrument()
     except Exception as error:  # noqa: BLE001 - recorded; the app's import goes on
-        if type(error).__name__ == "TelemetryMissingError":  # its module need not be loaded here
+        if isinstance(error, TelemetryMissingError):
             _settle(entry, State.NO_TELEMETRY, str(error))
             warn_once(
                 f"integration:telemetry:{entry.name}",
@@ -222,6 +223,9 @@ def _status(entry: _Entry) -> IntegrationStatus:
         hint = missing()  # a spec lookup, no import
         if hint:
             state, detail = State.NO_TELEMETRY, hint
+    note = getattr(plugin, "note", "")
+    if state is State.ACTIVE and not detail and isinstance(note, str):
+        detail = note
     check = getattr(plugin, "bypassed", None)  # third-party plugins need not have it
     bypassed = check() if state is State.ACTIVE and callable(check) else []
     if bypassed:

@@ -15,7 +15,7 @@ integration as ``telemetry package missing`` with the command that installs it.
 from __future__ import annotations
 
 import importlib
-import importlib.util
+from importlib import metadata
 from typing import Any, ClassVar
 
 from traceroot.integrations.base import BaseIntegration
@@ -41,21 +41,20 @@ class InstrumentorIntegration(BaseIntegration):
     def __init__(self) -> None:
         super().__init__()
         self._running: Any = None
+        self.note = ""  # said by integrations_status() while active
 
     def install_hint(self) -> str:
         return f'pip install "traceroot[{self.extra or self.name}]"'
 
     def missing_telemetry(self) -> str | None:
-        """``None`` when the instrumentor can be imported, else what to install (for
-        ``integrations_status()`` and ``traceroot doctor``; imports nothing)."""
-        module = self.instrumentor.partition(":")[0]
+        """``None`` when the instrumentor's distribution is installed, else what to install (for
+        ``integrations_status()`` and ``traceroot doctor``: a metadata lookup, which imports
+        nothing, where finding the module would import its parent packages)."""
         try:
-            found = importlib.util.find_spec(module) is not None
-        except (ImportError, ValueError):
-            found = False
-        if found:
-            return None
-        return f"{self.telemetry_distribution} is not installed: {self.install_hint()}"
+            metadata.distribution(self.telemetry_distribution)
+        except metadata.PackageNotFoundError:
+            return f"{self.telemetry_distribution} is not installed: {self.install_hint()}"
+        return None
 
     def instrumentor_options(self) -> dict[str, Any]:
         """Keyword arguments for the instrumentor's ``instrument()`` besides the provider: by
@@ -71,24 +70,32 @@ class InstrumentorIntegration(BaseIntegration):
                 raise TelemetryMissingError(missing)
             module_name, _, class_name = self.instrumentor.partition(":")
             instrumentor = getattr(importlib.import_module(module_name), class_name)()
-            from opentelemetry import trace
+            if getattr(instrumentor, "is_instrumented_by_opentelemetry", False):
+                # BaseInstrumentor is one instance per class: the app ran it already, on a
+                # provider of its choosing. Leave it to the app (uninstrument() must not switch
+                # the app's instrumentation off); its spans reach traceroot where that provider
+                # is the one traceroot owns or joined.
+                self.note = "instrumented by the app itself; left as the app set it up"
+            else:
+                from opentelemetry import trace
 
-            instrumentor.instrument(
-                tracer_provider=trace.get_tracer_provider(), **self.instrumentor_options()
-            )
-            if not getattr(instrumentor, "is_instrumented_by_opentelemetry", True):
-                # BaseInstrumentor declines (and only logs) when the framework's version is
-                # outside the instrumentor's own range.
-                raise RuntimeError(
-                    f"{self.telemetry_distribution} declined to instrument the installed "
-                    f"{self.distribution}; see its log message for the version it needs"
+                instrumentor.instrument(
+                    tracer_provider=trace.get_tracer_provider(), **self.instrumentor_options()
                 )
-            self._running = instrumentor
+                if not getattr(instrumentor, "is_instrumented_by_opentelemetry", True):
+                    # BaseInstrumentor declines (and only logs) when the framework's version is
+                    # outside the instrumentor's own range.
+                    raise RuntimeError(
+                        f"{self.telemetry_distribution} declined to instrument the installed "
+                        f"{self.distribution}; see its log message for the version it needs"
+                    )
+                self._running = instrumentor
             super().instrument()
 
     def uninstrument(self) -> None:
         with self._lock:
             running, self._running = self._running, None
+            self.note = ""
             if running is not None:
                 running.uninstrument()
             super().uninstrument()
