@@ -21,8 +21,11 @@ Converse (``/converse``, ``/converse-stream``):
 Invoke (``/invoke``, ``/invoke-with-response-stream``): a model id with ``anthropic`` takes and
 answers the Anthropic Messages format (the replies of :mod:`.anthropic_server`; a stream's events
 are ``chunk`` events whose bytes are those events' JSON, the last with
-``amazon-bedrock-invocationMetrics``); any other model answers the Titan text format
-(``{"inputTextTokenCount", "results": [{"outputText", "tokenCount", "completionReason"}]}``).
+``amazon-bedrock-invocationMetrics``); a body with ``"schemaVersion": "messages-v1"`` (Amazon
+Nova) gets the Converse reply and events as JSON; a model id with ``embed`` answers a Titan
+embedding (``{"embedding": [0.125, ...], "inputTextTokenCount"}``); any other model answers the
+Titan text format (``{"inputTextTokenCount", "results": [{"outputText", "tokenCount",
+"completionReason"}]}``).
 Every ``/invoke`` reply has the ``x-amzn-bedrock-input-token-count`` and
 ``-output-token-count`` headers. Every request is recorded (path, lowercase headers, body).
 """
@@ -194,6 +197,12 @@ def titan_reply(body: dict[str, Any]) -> dict[str, Any]:
 
 def invoke_reply(model: str, body: dict[str, Any]) -> tuple[dict[str, Any], int, int]:
     """The JSON body of an ``/invoke`` reply, and its input and output token counts."""
+    if body.get("schemaVersion") == "messages-v1":
+        reply = converse_reply(model, body)
+        return reply, reply["usage"]["inputTokens"], reply["usage"]["outputTokens"]
+    if "embed" in model:
+        count = len(str(body.get("inputText", "")).split())
+        return {"embedding": [0.125] * 4, "inputTextTokenCount": count}, count, 0
     if "anthropic" in model:
         reply = anthropic_server.message({**body, "model": model})
         usage = reply["usage"]
@@ -204,6 +213,10 @@ def invoke_reply(model: str, body: dict[str, Any]) -> tuple[dict[str, Any], int,
 
 def invoke_chunks(model: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The JSON objects an ``/invoke-with-response-stream`` reply's chunks carry."""
+    if body.get("schemaVersion") == "messages-v1":
+        for kind, payload in converse_events(model, body):
+            yield {kind: payload}
+        return
     if "anthropic" in model:
         events = [
             e

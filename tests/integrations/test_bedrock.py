@@ -36,6 +36,8 @@ SECRET_KEY = "secret-AWS-KEY-0123456789"
 SESSION_TOKEN = "session-TOKEN-0123456789"
 CLAUDE = "anthropic.claude-3-haiku-20240307-v1:0"
 TITAN = "amazon.titan-text-express-v1"
+NOVA = "amazon.nova-lite-v1:0"
+EMBED = "amazon.titan-embed-text-v2:0"
 MESSAGES = [{"role": "user", "content": [{"text": "hello there"}]}]
 WEATHER_TOOL = {
     "toolSpec": {
@@ -414,6 +416,44 @@ def test_invoke_model_text_format(traced: Spans, client: Any) -> None:
     ]
 
 
+def test_invoke_model_nova_format(traced: Spans, client: Any) -> None:
+    body = json.dumps(
+        {
+            "schemaVersion": "messages-v1",
+            "system": [{"text": "Be brief."}],
+            "messages": MESSAGES,
+            "inferenceConfig": {"maxTokens": 30, "temperature": 0.1},
+        }
+    )
+    client.invoke_model(modelId=NOVA, body=body)["body"].read()
+    for _ in client.invoke_model_with_response_stream(modelId=NOVA, body=body)["body"]:
+        pass
+    for span in by_start(traced):
+        a = span.attributes
+        assert span.name == f"chat {NOVA}"
+        assert a[semconv.GEN_AI_REQUEST_MAX_TOKENS] == 30
+        assert a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("end_turn",)
+        assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 7
+        assert a[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == CACHE_READ_TOKENS
+        assert loads(span, semconv.GEN_AI_SYSTEM_INSTRUCTIONS) == [
+            {"type": "text", "content": "Be brief."}
+        ]
+        assert loads(span, semconv.GEN_AI_OUTPUT_MESSAGES)[0]["parts"] == [
+            {"type": "text", "content": "echo: hello there"}
+        ]
+
+
+def test_invoke_model_embeddings_keep_no_vectors(traced: Spans, client: Any) -> None:
+    response = client.invoke_model(modelId=EMBED, body=json.dumps({"inputText": "a b c"}))
+    assert json.loads(response["body"].read())["embedding"] == [0.125] * 4
+    span = llm_span(traced)
+    assert span.name == f"embeddings {EMBED}"
+    assert span.attributes[semconv.GEN_AI_OPERATION_NAME] == "embeddings"
+    assert span.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 3
+    assert semconv.GEN_AI_OUTPUT_MESSAGES not in span.attributes
+    assert all("0.125" not in str(value) for value in span.attributes.values())
+
+
 def test_invoke_model_error(traced: Spans, client: Any) -> None:
     with pytest.raises(ClientError) as raised:
         client.invoke_model(modelId="error-429", body=anthropic_body())
@@ -567,3 +607,24 @@ def test_importing_boto3_loads_no_recording_code() -> None:
         """
     )
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_the_extra_installs_the_supported_botocore() -> None:
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+
+    from traceroot.integrations.bedrock import BedrockIntegration
+
+    requirements = [Requirement(text) for text in metadata.requires("traceroot") or []]
+    extra = [r for r in requirements if 'extra == "bedrock"' in str(r.marker)]
+    assert [r.name for r in extra] == ["botocore"]
+    assert extra[0].specifier == SpecifierSet(BedrockIntegration.supported)
+
+
+def test_status_shows_the_integration(traced: Spans) -> None:
+    from traceroot.integrations.registry import State
+
+    status = {entry.name: entry for entry in traceroot.integrations_status()}
+    assert status["bedrock"].state is State.ACTIVE  # botocore is imported: patched now

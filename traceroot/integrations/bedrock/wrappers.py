@@ -33,6 +33,6 @@ def make_api_call(integration: BaseIntegration) -> Wrapper:
 
 def _service(client: Any) -> object:
     try:
-        return client._service_model.service_name
+        return client.meta.service_model.service_name
     except AttributeError:
         return None
