@@ -169,3 +169,8 @@ USAGE_ATTRIBUTES: Final = {
     "cache_creation_input_tokens": GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
     "reasoning_tokens": GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
 }
+
+# -- bedrock --
+# gen_ai.provider.name of Amazon Bedrock, and the AWS request id of a call (OTel's AWS SDK name).
+PROVIDER_AWS_BEDROCK: Final = "aws.bedrock"
+AWS_REQUEST_ID: Final = "aws.request_id"
