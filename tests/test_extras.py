@@ -1,4 +1,4 @@
-"""Each agent-framework extra installs what its integration supports: the framework's bounds in
+"""Each agent-framework and provider extra installs what its integration supports: the framework's bounds in
 the extra are the integration's ``supported`` range, and an integration that takes its spans
 from another package names an extra that installs it."""
 
@@ -23,6 +23,7 @@ FRAMEWORKS = (
     "agent_framework",
     "claude_agent_sdk",
     "smolagents",
+    "bedrock",
 )
 
 
