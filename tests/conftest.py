@@ -7,10 +7,12 @@ script in a subprocess with :func:`run_script`.
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
 import textwrap
+import types
 from collections.abc import Iterator, Mapping
 
 import pytest
@@ -90,6 +92,19 @@ def spans(_traceroot_on_test_provider: None) -> Iterator[Spans]:
     _exporter.clear()
     yield Spans(_exporter)
     _exporter.clear()
+
+
+REQUIRED_ENV = "TRACEROOT_REQUIRE_FRAMEWORKS"
+
+
+def required(module: str) -> types.ModuleType:
+    """Import ``module`` for a test file (call it at the file's top); skip the file if it is
+    missing, unless ``TRACEROOT_REQUIRE_FRAMEWORKS`` names it (the tox env made to test that
+    framework or provider), where a missing module fails instead."""
+    names = {name.strip() for name in os.environ.get(REQUIRED_ENV, "").split(",")}
+    if module in names:
+        return importlib.import_module(module)
+    return pytest.importorskip(module)
 
 
 @pytest.fixture

@@ -4,28 +4,17 @@ framework's own tox env (``TRACEROOT_REQUIRE_FRAMEWORKS`` names it there), where
 
 from __future__ import annotations
 
-import importlib
-import os
-import types
-
 import pytest
 
+from ..conftest import required
 from ..integrations.conftest import (  # noqa: F401 - fixtures, shared with the provider tests
     _no_api_key_in_any_span,
     _openai_server,
     openai_server,
 )
 
-REQUIRED_ENV = "TRACEROOT_REQUIRE_FRAMEWORKS"
-
-
-def framework(module: str) -> types.ModuleType:
-    """Import ``module`` for a test file (call it at the file's top); skip the file if it is
-    missing, unless the environment requires it."""
-    required = {name.strip() for name in os.environ.get(REQUIRED_ENV, "").split(",")}
-    if module in required:
-        return importlib.import_module(module)
-    return pytest.importorskip(module)
+# Skips a test file whose framework is missing, except in the framework's own tox env.
+framework = required
 
 
 def hide_distribution(monkeypatch: pytest.MonkeyPatch, name: str) -> None:

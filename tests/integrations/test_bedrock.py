@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-boto3 = pytest.importorskip("boto3")
+from ..conftest import required
+
+boto3 = required("boto3")
 
 import botocore.client  # noqa: E402
 import botocore.session  # noqa: E402
