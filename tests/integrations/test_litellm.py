@@ -12,15 +12,15 @@ import os
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")
 
-import asyncio  # noqa: E402
-import gc  # noqa: E402
-import ipaddress  # noqa: E402
-import json  # noqa: E402
-import sys  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from typing import Any  # noqa: E402
+import asyncio
+import gc
+import ipaddress
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
 
-import pytest  # noqa: E402
+import pytest
 
 litellm = pytest.importorskip("litellm")
 
@@ -138,9 +138,7 @@ def usage_spans(spans: Spans) -> list[ReadableSpan]:
 
 
 # -- A provider LiteLLM calls over its own HTTP code: LiteLLM's span is the llm span -------------
-def test_anthropic_completion_span_shape(
-    traced: Spans, anthropic_server: AnthropicServer
-) -> None:
+def test_anthropic_completion_span_shape(traced: Spans, anthropic_server: AnthropicServer) -> None:
     with using_attributes(session_id="lite-s", user_id="ada"):
         result = litellm.completion(**anthropic_call(anthropic_server, temperature=0.2))
     assert result.choices[0].message.content == "echo: hello there"
@@ -178,7 +176,9 @@ def test_anthropic_completion_span_shape(
 
 
 def test_anthropic_tool_use(traced: Spans, anthropic_server: AnthropicServer) -> None:
-    first = litellm.completion(**anthropic_call(anthropic_server, "tool-model", tools=[WEATHER_TOOL]))
+    first = litellm.completion(
+        **anthropic_call(anthropic_server, "tool-model", tools=[WEATHER_TOOL])
+    )
     call = first.choices[0].message.tool_calls[0]
     span = llm_span(traced)
     assert span.attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("tool_calls",)
@@ -251,9 +251,15 @@ def test_api_errors_reach_the_caller_unchanged(
 
 def test_error_in_the_middle_of_a_stream(traced: Spans, anthropic_server: AnthropicServer) -> None:
     received: list[str] = []
-    with pytest.raises(Exception) as raised:  # whatever LiteLLM makes of the error event
-        for chunk in litellm.completion(**anthropic_call(anthropic_server, "stream-error", stream=True)):
+
+    def consume() -> None:
+        kwargs = anthropic_call(anthropic_server, "stream-error", stream=True)
+        for chunk in litellm.completion(**kwargs):
             received.append(chunk.choices[0].delta.content or "")
+
+    with pytest.raises(Exception) as raised:  # whatever LiteLLM makes of the error event
+        consume()
+    assert received  # the error came after the first text
     span = llm_span(traced)
     assert span.status.status_code is StatusCode.ERROR
     assert span.attributes[semconv.ERROR_TYPE] == type(raised.value).__name__
