@@ -24,6 +24,7 @@ FRAMEWORKS = (
     "claude_agent_sdk",
     "smolagents",
     "bedrock",
+    "litellm",
 )
 
 

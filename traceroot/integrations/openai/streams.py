@@ -7,6 +7,7 @@ what arrived. The ``stream()`` helpers wrap the raw stream we return, so they ar
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 from typing import Any
@@ -169,13 +170,19 @@ class StreamingResponse(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused
         super().__init__(wrapped)
         self._self_recorder = recorder
         self._self_is_async = is_async
+        self._self_handed_over = False
 
     def __del__(self) -> None:
-        _abandon(self._self_recorder)
+        # Once parse() handed the stream to a proxy, that proxy ends the span: the response
+        # itself is often dropped first (LiteLLM keeps only the parsed stream).
+        if not self._self_handed_over:
+            _abandon(self._self_recorder)
 
     def parse(self, *args: Any, **kwargs: Any) -> Any:
         parsed = self.__wrapped__.parse(*args, **kwargs)
-        if self._self_is_async:
+        # ``with_streaming_response`` parses asynchronously on the async client; the legacy
+        # ``with_raw_response`` (LiteLLM streams through it) parses synchronously on both.
+        if self._self_is_async and inspect.isawaitable(parsed):
             return self._self_parsed_async(parsed)
         return self._self_proxy(parsed)
 
@@ -184,8 +191,10 @@ class StreamingResponse(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused
 
     def _self_proxy(self, parsed: Any) -> Any:
         if hasattr(parsed, "__anext__"):
+            self._self_handed_over = True
             return AsyncStream(parsed, self._self_recorder)
         if hasattr(parsed, "__next__"):
+            self._self_handed_over = True
             return SyncStream(parsed, self._self_recorder)
         return parsed
 
