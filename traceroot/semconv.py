@@ -35,6 +35,9 @@ TRUNCATED: Final = "traceroot.truncated"
 # Streams: seconds from the request to the first chunk, and whether the stream stopped early.
 LLM_TIME_TO_FIRST_CHUNK: Final = "traceroot.llm.time_to_first_chunk"
 LLM_STREAM_PARTIAL: Final = "traceroot.llm.stream.partial"
+# A span ended by traceroot because what it traced was abandoned before it finished (a run dropped
+# or left early): it keeps what was seen, its status unset.
+ABANDONED: Final = "traceroot.abandoned"
 LLM_INPUT_COUNT: Final = "traceroot.llm.input.count"
 RETRIEVAL_DOCUMENT_COUNT: Final = "traceroot.retrieval.document_count"
 # A run that ended by a framework's control-flow exception (an interrupt, a Command): not a failure.

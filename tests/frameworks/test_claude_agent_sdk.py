@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from opentelemetry.trace import StatusCode
 
 from .conftest import framework, hide_distribution
 
@@ -16,7 +17,7 @@ claude_agent_sdk = framework("claude_agent_sdk")
 import traceroot  # noqa: E402
 from traceroot import semconv  # noqa: E402
 from traceroot.integrations import registry  # noqa: E402
-from traceroot.integrations.claude_agent_sdk import ClaudeAgentSDKIntegration  # noqa: E402
+from traceroot.integrations.claude_agent_sdk import ClaudeAgentSDKIntegration, turns  # noqa: E402
 
 from ..conftest import Spans, parent_of, span_id  # noqa: E402
 from . import checks  # noqa: E402
@@ -170,6 +171,56 @@ def test_user_exception_propagates(traced: Spans) -> None:
     with pytest.raises(StopError):
         asyncio.run(run())
     assert len(traced.named(AGENT_SPAN)) == 1  # ended, when the generator closed
+
+
+@pytest.mark.parametrize("how", ["break", "aclose"])
+def test_a_query_left_early_ends_its_open_model_span(traced: Spans, how: str) -> None:
+    async def run() -> None:
+        transport = ReplayTransport(conversation())
+        messages = claude_agent_sdk.query(prompt="Weather?", transport=transport)
+        async for message in messages:
+            if type(message).__name__ == "AssistantMessage":
+                break  # in the first model call: its span is open
+        if how == "aclose":
+            await messages.aclose()
+
+    asyncio.run(run())
+    finished = traced.all()
+    (agent,) = traced.named(AGENT_SPAN)
+    (llm,) = checks.of_kind(finished, semconv.TYPE_LLM)
+    assert parent_of(llm) == span_id(agent)
+    assert llm.end_time is not None
+    assert agent.end_time is not None
+    assert llm.end_time <= agent.end_time
+    attributes = llm.attributes or {}
+    assert attributes[semconv.ABANDONED] is True
+    assert attributes[semconv.GEN_AI_RESPONSE_ID] == CALLS[0][0]
+    assert "Let me look that up." in str(attributes[semconv.GEN_AI_OUTPUT_MESSAGES])
+    assert llm.status.status_code is StatusCode.UNSET
+    assert not turns._runs
+
+
+def test_a_run_forgotten_past_the_limit_ends_its_model_span(
+    traced: Spans, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(turns, "_MAX_RUNS", 1)
+
+    async def run() -> None:
+        first = claude_agent_sdk.query(prompt="Weather?", transport=ReplayTransport(conversation()))
+        second = claude_agent_sdk.query(prompt="Rain?", transport=ReplayTransport(conversation()))
+        for messages in (first, second):  # both stopped inside their first model call
+            async for message in messages:
+                if type(message).__name__ == "AssistantMessage":
+                    break
+        # The first run was forgotten when the second began: its model span ended then.
+        (llm,) = checks.of_kind(traced.all(), semconv.TYPE_LLM)
+        assert (llm.attributes or {})[semconv.ABANDONED] is True
+        assert traced.named(AGENT_SPAN) == []
+        await first.aclose()
+        await second.aclose()
+
+    asyncio.run(run())
+    assert len(checks.of_kind(traced.all(), semconv.TYPE_LLM)) == 2
 
 
 def test_status_says_the_telemetry_package_is_missing(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import gc
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -34,6 +36,7 @@ from agents.tracing import setup as sdk_setup  # noqa: E402
 import traceroot  # noqa: E402
 from traceroot import semconv  # noqa: E402
 from traceroot.integrations.openai_agents import registration  # noqa: E402
+from traceroot.trace_state import open_traces  # noqa: E402
 
 from ..conftest import Spans, parent_of, span_id  # noqa: E402
 from ..integrations.conftest import API_KEY  # noqa: E402
@@ -191,6 +194,64 @@ def test_streamed_run(
     assert_agent_run(spans, 3)
     assert len(model_spans_of_the_sdk(spans)) == 3
     checks.session_everywhere(spans, "s-3", "u-3")
+
+
+@pytest.mark.parametrize("how", ["cancel", "drop"])
+def test_a_streamed_run_left_unread_leaves_no_span_open(
+    traced: Spans, client: openai.AsyncOpenAI, how: str
+) -> None:
+    async def run() -> None:
+        result = Runner.run_streamed(weather_agent(client), "Weather in SF?")
+        async for event in result.stream_events():
+            if event.type == "raw_response_event":
+                break  # inside the first model call
+        if how == "cancel":
+            result.cancel()
+        del result
+        gc.collect()
+        await asyncio.sleep(0.2)
+
+    asyncio.run(run())
+    gc.collect()
+    finished = traced.all()
+    root = checks.one_trace(finished)
+    assert root.name == "Agent workflow"
+    assert root.context.trace_id not in open_traces._traces
+    assert not registration.processor()._open
+
+
+def test_spans_of_runs_abandoned_past_the_limit_are_ended_marked(
+    traced: Spans, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agents.tracing import custom_span, task_span
+    from agents.tracing import trace as sdk_trace
+
+    from traceroot.integrations.openai_agents import processor
+
+    monkeypatch.setattr(processor, "_MAX_OPEN", 2)
+    monkeypatch.setattr(processor, "_MAX_FOLDED", 2)
+
+    def abandon() -> None:  # in a context of its own, as a run's task would be
+        run = sdk_trace("abandoned run")
+        run.start()
+        custom_span("step", parent=run).start()
+        for _ in range(3):
+            task_span("task", parent=run).start()
+
+    contextvars.copy_context().run(abandon)
+    assert traced.all() == []
+    with sdk_trace("next run"), custom_span("work"):
+        pass
+    ended = {span.name: span for span in traced.all()}
+    assert set(ended) == {"abandoned run", "step", "next run", "work"}
+    for name in ("abandoned run", "step"):
+        assert ended[name].attributes[semconv.ABANDONED] is True
+        assert ended[name].status.status_code is StatusCode.UNSET
+    assert semconv.ABANDONED not in ended["work"].attributes
+    assert ended["abandoned run"].context.trace_id not in open_traces._traces
+    assert len(registration.processor()._folded) <= 2
+    assert not registration.processor()._open
+    registration.processor().forget()
 
 
 def test_without_the_openai_integration_the_sdk_span_is_the_llm_span(

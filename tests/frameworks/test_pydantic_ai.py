@@ -4,6 +4,7 @@ OpenTelemetry instrumentation as traceroot switches it on and reads it."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -172,6 +173,26 @@ def test_run_stream_two_tools(traced: Spans, openai_server: OpenAIServer) -> Non
         attribute(span, semconv.GEN_AI_REQUEST_STREAM) is True
         for span in checks.of_kind(finished, semconv.TYPE_LLM)
     )
+
+
+def test_run_stream_left_early_ends_its_spans(traced: Spans, openai_server: OpenAIServer) -> None:
+    from traceroot.trace_state import open_traces
+
+    agent = weather_agent(openai_server)
+
+    async def main() -> None:
+        async with agent.run_stream(PROMPT) as result:
+            async for _ in result.stream_text(delta=True):
+                break
+
+    asyncio.run(main())
+    gc.collect()
+    finished = traced.all()
+    root = checks.one_trace(finished)
+    assert root.name == "weather_agent"
+    assert all(span.end_time is not None for span in finished)
+    assert root.context.trace_id not in open_traces._traces
+    assert checks.of_kind(finished, semconv.TYPE_LLM)
 
 
 def test_without_the_openai_integration_the_request_span_is_the_llm_span(

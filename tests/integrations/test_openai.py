@@ -497,6 +497,84 @@ def test_streamed_call_through_with_streaming_response(
         assert messages(span, semconv.GEN_AI_OUTPUT_MESSAGES)[0]["parts"][0]["content"] == text
 
 
+def _parsed_stream(client: openai.OpenAI, helper: str) -> Any:
+    """The event stream of a helper's response, the response itself dropped at once."""
+    kwargs: dict[str, Any] = {
+        "model": "gpt-test",
+        "messages": MESSAGES,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if helper == "with_raw_response":
+        return client.chat.completions.with_raw_response.create(**kwargs).parse()
+    return client.chat.completions.with_streaming_response.create(**kwargs).__enter__().parse()
+
+
+def _assert_one_complete_stream_span(spans: Spans) -> None:
+    span = llm_span(spans)
+    assert span.end_time is not None
+    assert semconv.LLM_STREAM_PARTIAL not in span.attributes
+    assert span.attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 3
+    assert messages(span, semconv.GEN_AI_OUTPUT_MESSAGES)[0]["parts"] == [
+        {"type": "text", "content": "echo: hello there "}
+    ]
+
+
+@pytest.mark.parametrize("helper", ["with_raw_response", "with_streaming_response"])
+def test_stream_parsed_from_a_dropped_response_is_read_whole(
+    traced: Spans, client: openai.OpenAI, helper: str
+) -> None:
+    stream = _parsed_stream(client, helper)
+    gc.collect()
+    assert traced.all() == []  # the stream is still being read
+    chunks = list(stream)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == (
+        "echo: hello there "
+    )
+    _assert_one_complete_stream_span(traced)
+
+
+@pytest.mark.parametrize("helper", ["with_raw_response", "with_streaming_response"])
+def test_async_stream_parsed_from_a_dropped_response_is_read_whole(
+    traced: Spans, aclient: openai.AsyncOpenAI, helper: str
+) -> None:
+    async def parsed() -> Any:
+        if helper == "with_raw_response":
+            raw = aclient.chat.completions.with_raw_response.create(
+                model="gpt-test",
+                messages=MESSAGES,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            return (await raw).parse()
+        manager = aclient.chat.completions.with_streaming_response.create(
+            model="gpt-test", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+        )
+        return await (await manager.__aenter__()).parse()
+
+    async def main() -> str:
+        stream = await parsed()
+        gc.collect()
+        assert traced.all() == []
+        return "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+
+    assert asyncio.run(main()) == "echo: hello there "
+    _assert_one_complete_stream_span(traced)
+
+
+def test_streamed_response_dropped_or_closed_unparsed_ends_its_span(
+    traced: Spans, client: openai.OpenAI
+) -> None:
+    kwargs: dict[str, Any] = {"model": "gpt-test", "messages": MESSAGES, "stream": True}
+    client.chat.completions.with_raw_response.create(**kwargs)
+    gc.collect()
+    with client.chat.completions.with_streaming_response.create(**kwargs):
+        pass
+    spans = traced.all()
+    assert len(spans) == 2
+    assert all(s.attributes[semconv.LLM_STREAM_PARTIAL] is True for s in spans)
+
+
 def test_azure_client(traced: Spans, openai_server: OpenAIServer) -> None:
     azure = openai.AzureOpenAI(
         api_key=API_KEY,

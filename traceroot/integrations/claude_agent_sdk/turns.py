@@ -11,6 +11,10 @@ this module watches, in the caller's context (under the instrumentor's agent spa
   model span instead, from its first assistant message to the ``result``, whose total usage it
   carries: an llm span without usage would have its tokens estimated, counting them twice;
 - the SDK's ``session_id`` becomes the trace's session when no block set one.
+
+A run left before its ``result`` (a ``break`` out of ``query()``, an exception in the caller) ends
+its open model span, marked abandoned, when the run's agent span ends: the instrumentor ends that
+one when the generator closes.
 """
 
 from __future__ import annotations
@@ -77,8 +81,10 @@ def _seen(message: Any) -> None:
     run = _runs.get(key)
     if run is None:
         if len(_runs) >= _MAX_RUNS:
-            _runs.pop(next(iter(_runs)))
+            _end(_runs.pop(next(iter(_runs))), abandoned=True)
         run = _runs[key] = _Run()
+        if current.is_valid:
+            _end_run_with(trace.get_current_span(context), key)
     _session(message, context, current.trace_id)
     if isinstance(message, SystemMessage):
         model = message.data.get("model")
@@ -120,11 +126,33 @@ def _start(run: _Run, model: str | None, call_id: str | None) -> None:
     run.parts, run.usage, run.stop_reason = [], None, None
 
 
-def _end(run: _Run) -> None:
+def _end_run_with(agent: Span, key: tuple[int, int]) -> None:
+    """Have the run's agent span, when it ends, end the run's model span first if still open."""
+    end = agent.end
+    if getattr(end, "_traceroot_ends_run", False):
+        return  # hooked for an earlier run under the same span: it finds this one by its key
+
+    def ending(*args: Any, **kwargs: Any) -> None:
+        run = _runs.pop(key, None)
+        if run is not None:
+            with _watching:
+                _end(run, abandoned=True)
+        end(*args, **kwargs)
+
+    ending._traceroot_ends_run = True  # type: ignore[attr-defined]
+    try:
+        agent.end = ending  # type: ignore[method-assign]
+    except AttributeError:  # a span class with slots: its run ends when evicted, at the latest
+        pass
+
+
+def _end(run: _Run, *, abandoned: bool = False) -> None:
     span, run.span = run.span, None
     if span is None:
         return
     attributes: genai.Attributes = {}
+    if abandoned:
+        attributes[semconv.ABANDONED] = True
     genai.set_if(attributes, semconv.GEN_AI_RESPONSE_MODEL, run.model)
     genai.set_if(attributes, semconv.GEN_AI_RESPONSE_ID, run.call_id)
     if run.stop_reason:

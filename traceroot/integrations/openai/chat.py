@@ -8,6 +8,7 @@ from typing import Any, Final
 from traceroot import genai, semconv
 from traceroot.genai import Attributes, field
 from traceroot.integrations.openai import common
+from traceroot.openai_messages import chat_messages, chat_output_message
 
 PARAMETERS: Final = (
     "temperature",
@@ -37,7 +38,7 @@ class ChatEndpoint:
         genai.set_if(attributes, semconv.GEN_AI_REQUEST_CHOICE_COUNT, body.get("n"))
         common.record_output_type(attributes, field(body.get("response_format"), "type"))
         genai.set_content(
-            attributes, semconv.GEN_AI_INPUT_MESSAGES, input_messages(body.get("messages"))
+            attributes, semconv.GEN_AI_INPUT_MESSAGES, chat_messages(body.get("messages"))
         )
         common.record_tool_definitions(attributes, body.get("tools"))
 
@@ -50,7 +51,7 @@ class ChatEndpoint:
         usage = field(response, "usage")
         record_usage(attributes, usage)
         outputs = [
-            output_message(field(choice, "message"), field(choice, "finish_reason"))
+            chat_output_message(field(choice, "message"), field(choice, "finish_reason"))
             for choice in choices
         ]
         genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
@@ -69,78 +70,6 @@ def record_usage(attributes: Attributes, usage: Any) -> None:
         cache_read_tokens=field(field(usage, "prompt_tokens_details"), "cached_tokens"),
         reasoning_tokens=field(field(usage, "completion_tokens_details"), "reasoning_tokens"),
     )
-
-
-def input_messages(messages: object) -> list[dict[str, Any]] | None:
-    if not isinstance(messages, (list, tuple)):
-        return None
-    return [_input_message(message) for message in messages]
-
-
-def _input_message(message: Any) -> dict[str, Any]:
-    role = field(message, "role")
-    if role == "tool":
-        return genai.message(
-            role, [genai.tool_response_part(field(message, "tool_call_id"), _content(message))]
-        )
-    parts = _content_parts(field(message, "content"))
-    for call in field(message, "tool_calls") or []:
-        function = field(call, "function")
-        parts.append(
-            genai.tool_call_part(
-                field(call, "id"), field(function, "name"), field(function, "arguments")
-            )
-        )
-    return genai.message(role, parts)
-
-
-def _content(message: Any) -> Any:
-    content = field(message, "content")
-    if isinstance(content, list):
-        return " ".join(genai.texts(field(part, "text") for part in content))
-    return content
-
-
-def _content_parts(content: object) -> list[dict[str, Any]]:
-    if content is None:
-        return []
-    if isinstance(content, str):
-        return [genai.text_part(content)]
-    parts: list[dict[str, Any]] = []
-    for part in content if isinstance(content, (list, tuple)) else [content]:
-        kind = field(part, "type")
-        if kind == "text":
-            parts.append(genai.text_part(field(part, "text")))
-        elif kind == "image_url":
-            parts.append(genai.uri_part(str(field(field(part, "image_url"), "url")), "image"))
-        elif kind == "input_audio":
-            parts.append({"type": "blob", "modality": "audio", "content": "<audio omitted>"})
-        elif kind == "file":
-            file = field(part, "file")
-            parts.append({"type": "file", "modality": "file", "file_id": field(file, "file_id")})
-        elif kind == "refusal":
-            parts.append(genai.text_part(field(part, "refusal")))
-        else:
-            parts.append({"type": str(kind)})
-    return parts
-
-
-def output_message(message: Any, finish_reason: object) -> dict[str, Any]:
-    parts: list[dict[str, Any]] = []
-    content = field(message, "content")
-    if content:
-        parts.append(genai.text_part(content))
-    refusal = field(message, "refusal")
-    if refusal:
-        parts.append({"type": "refusal", "content": refusal})
-    for call in field(message, "tool_calls") or []:
-        function = field(call, "function")
-        parts.append(
-            genai.tool_call_part(
-                field(call, "id"), field(function, "name"), field(function, "arguments")
-            )
-        )
-    return genai.message(field(message, "role") or "assistant", parts, finish_reason)
 
 
 class _Choice:
@@ -226,6 +155,6 @@ class ChatStream:
                     for _, call in sorted(choice.calls.items())
                 ],
             }
-            outputs.append(output_message(message, choice.finish_reason))
+            outputs.append(chat_output_message(message, choice.finish_reason))
         if outputs:
             genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)

@@ -8,6 +8,7 @@ from typing import Any, Final
 from traceroot import genai, semconv
 from traceroot.genai import Attributes, field
 from traceroot.integrations.openai import common
+from traceroot.openai_messages import response_input_messages, response_output_message
 
 PARAMETERS: Final = (
     "temperature",
@@ -33,7 +34,7 @@ class ResponsesEndpoint:
         messages = []
         if body.get("instructions"):
             messages.append(genai.message("system", [genai.text_part(body["instructions"])]))
-        messages.extend(input_messages(body.get("input")))
+        messages.extend(response_input_messages(body.get("input")))
         genai.set_content(attributes, semconv.GEN_AI_INPUT_MESSAGES, messages)
         common.record_tool_definitions(attributes, body.get("tools"))
 
@@ -49,69 +50,11 @@ class ResponsesEndpoint:
                 cache_read_tokens=field(field(usage, "input_tokens_details"), "cached_tokens"),
                 reasoning_tokens=field(field(usage, "output_tokens_details"), "reasoning_tokens"),
             )
-        output = output_message(field(response, "output") or [], finish_reason(response))
+        output = response_output_message(field(response, "output") or [], finish_reason(response))
         genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, [output])
 
     def accumulator(self) -> ResponsesStream:
         return ResponsesStream(self)
-
-
-def input_messages(value: object) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [genai.message("user", [genai.text_part(value)])]
-    messages: list[dict[str, Any]] = []
-    for item in value if isinstance(value, (list, tuple)) else [value]:
-        kind = field(item, "type")
-        if kind == "function_call":
-            part = genai.tool_call_part(
-                field(item, "call_id"), field(item, "name"), field(item, "arguments")
-            )
-            messages.append(genai.message("assistant", [part]))
-        elif kind == "function_call_output":
-            part = genai.tool_response_part(field(item, "call_id"), field(item, "output"))
-            messages.append(genai.message("tool", [part]))
-        elif field(item, "role") is not None:
-            messages.append(
-                genai.message(field(item, "role"), _content_parts(field(item, "content")))
-            )
-        else:
-            messages.append(genai.message("user", [{"type": str(kind)}]))
-    return messages
-
-
-def _content_parts(content: object) -> list[dict[str, Any]]:
-    if isinstance(content, str):
-        return [genai.text_part(content)]
-    parts: list[dict[str, Any]] = []
-    for part in content if isinstance(content, (list, tuple)) else []:
-        kind = field(part, "type")
-        if kind in ("input_text", "output_text", "text"):
-            parts.append(genai.text_part(field(part, "text")))
-        elif kind == "input_image":
-            url = field(part, "image_url") or field(part, "file_id")
-            parts.append(genai.uri_part(str(url), "image"))
-        elif kind == "refusal":
-            parts.append({"type": "refusal", "content": field(part, "refusal")})
-        else:
-            parts.append({"type": str(kind)})
-    return parts
-
-
-def output_message(output: list[Any], reason: object) -> dict[str, Any]:
-    parts: list[dict[str, Any]] = []
-    for item in output:
-        kind = field(item, "type")
-        if kind == "message":
-            parts.extend(_content_parts(field(item, "content")))
-        elif kind == "function_call":
-            parts.append(
-                genai.tool_call_part(
-                    field(item, "call_id"), field(item, "name"), field(item, "arguments")
-                )
-            )
-    return genai.message("assistant", parts, reason)
 
 
 def finish_reason(response: Any) -> str | None:

@@ -162,27 +162,26 @@ class AsyncStream(_StreamProxy):
 
 
 class StreamingResponse(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore]
-    """The response of a streamed call made through ``with_streaming_response`` (the OpenAI
-    Agents SDK makes its streamed calls so): the event stream its ``parse()`` returns is proxied
-    like a plain stream; closing the response, or dropping it, unread ends the span."""
+    """The response of a streamed call made through ``with_streaming_response`` or
+    ``with_raw_response`` (the OpenAI Agents SDK makes its streamed calls so): the event stream its
+    ``parse()`` returns is proxied like a plain stream, and from then on that proxy ends the span,
+    since callers often keep the stream and drop the response (``...create(...).parse()``).
+    Closing the response ends the span too; dropping it ends the span only if it was never parsed.
+    """
 
-    def __init__(self, wrapped: Any, recorder: StreamRecorder, is_async: bool) -> None:
+    def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:
         super().__init__(wrapped)
         self._self_recorder = recorder
-        self._self_is_async = is_async
-        self._self_handed_over = False
+        self._self_parsed = False
 
     def __del__(self) -> None:
-        # Once parse() handed the stream to a proxy, that proxy ends the span: the response
-        # itself is often dropped first (LiteLLM keeps only the parsed stream).
-        if not self._self_handed_over:
+        if not self._self_parsed:
             _abandon(self._self_recorder)
 
     def parse(self, *args: Any, **kwargs: Any) -> Any:
         parsed = self.__wrapped__.parse(*args, **kwargs)
-        # ``with_streaming_response`` parses asynchronously on the async client; the legacy
-        # ``with_raw_response`` (LiteLLM streams through it) parses synchronously on both.
-        if self._self_is_async and inspect.isawaitable(parsed):
+        # By the result, not the client: the async client's raw response parses synchronously.
+        if inspect.isawaitable(parsed):
             return self._self_parsed_async(parsed)
         return self._self_proxy(parsed)
 
@@ -191,14 +190,15 @@ class StreamingResponse(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused
 
     def _self_proxy(self, parsed: Any) -> Any:
         if hasattr(parsed, "__anext__"):
-            self._self_handed_over = True
+            self._self_parsed = True
             return AsyncStream(parsed, self._self_recorder)
         if hasattr(parsed, "__next__"):
-            self._self_handed_over = True
+            self._self_parsed = True
             return SyncStream(parsed, self._self_recorder)
         return parsed
 
     def close(self) -> Any:
+        # The body is closed: nothing more can arrive, whoever holds the stream.
         try:
             return self.__wrapped__.close()
         finally:

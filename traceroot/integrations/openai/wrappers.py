@@ -109,7 +109,7 @@ def _succeed(call: _Call, result: Any, *, is_async: bool) -> Any:
         if call.stream and is_async and hasattr(result, "__anext__"):
             return AsyncStream(result, _recorder(call))
         if call.stream and hasattr(result, "http_response") and hasattr(result, "parse"):
-            return StreamingResponse(result, _recorder(call), is_async)
+            return StreamingResponse(result, _recorder(call))
         parsed = _parsed(result)
         if parsed is not None:
             call.endpoint.record_response(attributes, parsed)

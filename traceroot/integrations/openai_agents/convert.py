@@ -12,6 +12,11 @@ from typing import Any, Final, NamedTuple
 
 from traceroot import genai, semconv
 from traceroot.genai import Attributes, field
+from traceroot.openai_messages import (
+    chat_messages,
+    response_input_messages,
+    response_output_message,
+)
 from traceroot.spans import SpanKind
 
 PROVIDER: Final = "openai"
@@ -114,7 +119,7 @@ def _generation(data: Any, attributes: Attributes) -> None:
     messages = []
     for item in output:
         if isinstance(field(item, "output"), list):  # a response object's dump
-            messages.append(output_message(field(item, "output")))
+            messages.append(response_output_message(field(item, "output")))
             genai.set_if(attributes, semconv.GEN_AI_RESPONSE_MODEL, field(item, "model"))
             genai.set_if(attributes, semconv.GEN_AI_RESPONSE_ID, field(item, "id"))
         else:
@@ -146,7 +151,9 @@ def _response(data: Any, attributes: Attributes) -> str | None:
         reason = "stop"
     if reason is not None:
         attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [reason]
-    genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, [output_message(output, reason)])
+    genai.set_content(
+        attributes, semconv.GEN_AI_OUTPUT_MESSAGES, [response_output_message(output, reason)]
+    )
     _usage(field(response, "usage") or data.usage, attributes)
     return _model_span_name(model)
 
@@ -168,89 +175,6 @@ def _usage(usage: object, attributes: Attributes) -> None:
         cache_read_tokens=field(field(usage, "input_tokens_details"), "cached_tokens"),
         reasoning_tokens=field(field(usage, "output_tokens_details"), "reasoning_tokens"),
     )
-
-
-# -- Messages, in the OpenTelemetry GenAI shape ----------------------------------------------------
-def chat_messages(messages: object) -> list[dict[str, Any]] | None:
-    """Chat Completions messages (dicts, or the message objects' dumps)."""
-    if not isinstance(messages, (list, tuple)):
-        return None
-    found = []
-    for item in messages:
-        role = field(item, "role") or "user"
-        parts = _content_parts(field(item, "content"))
-        for call in field(item, "tool_calls") or []:
-            function = field(call, "function")
-            parts.append(
-                genai.tool_call_part(
-                    field(call, "id"), field(function, "name"), field(function, "arguments")
-                )
-            )
-        if role == "tool":
-            parts = [genai.tool_response_part(field(item, "tool_call_id"), field(item, "content"))]
-        found.append(genai.message(role, parts))
-    return found
-
-
-def response_input_messages(value: object) -> list[dict[str, Any]]:
-    """Responses API input items."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [genai.message("user", [genai.text_part(value)])]
-    messages = []
-    for item in value if isinstance(value, (list, tuple)) else [value]:
-        kind = field(item, "type")
-        if kind == "function_call":
-            call = genai.tool_call_part(
-                field(item, "call_id"), field(item, "name"), field(item, "arguments")
-            )
-            messages.append(genai.message("assistant", [call]))
-        elif kind == "function_call_output":
-            answer = genai.tool_response_part(field(item, "call_id"), field(item, "output"))
-            messages.append(genai.message("tool", [answer]))
-        elif field(item, "role") is not None:
-            messages.append(
-                genai.message(field(item, "role"), _content_parts(field(item, "content")))
-            )
-        else:
-            messages.append(genai.message("user", [{"type": str(kind)}]))
-    return messages
-
-
-def output_message(output: list[Any], reason: object = None) -> dict[str, Any]:
-    """A response's output items as one assistant message."""
-    parts: list[dict[str, Any]] = []
-    for item in output:
-        kind = field(item, "type")
-        if kind == "message":
-            parts.extend(_content_parts(field(item, "content")))
-        elif kind == "function_call":
-            parts.append(
-                genai.tool_call_part(
-                    field(item, "call_id"), field(item, "name"), field(item, "arguments")
-                )
-            )
-        elif kind is not None:
-            parts.append({"type": str(kind)})
-    return genai.message("assistant", parts, reason)
-
-
-def _content_parts(content: object) -> list[dict[str, Any]]:
-    if content is None:
-        return []
-    if isinstance(content, str):
-        return [genai.text_part(content)]
-    parts: list[dict[str, Any]] = []
-    for part in content if isinstance(content, (list, tuple)) else [content]:
-        kind = field(part, "type")
-        if kind in ("input_text", "output_text", "text"):
-            parts.append(genai.text_part(field(part, "text")))
-        elif kind == "refusal":
-            parts.append({"type": "refusal", "content": field(part, "refusal")})
-        else:
-            parts.append({"type": str(kind)})
-    return parts
 
 
 def _parsed(arguments: object) -> object:

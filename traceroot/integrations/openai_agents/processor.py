@@ -33,8 +33,10 @@ from traceroot.integrations.openai_agents import convert
 from traceroot.spans import SpanKind
 from traceroot.trace_state import open_traces
 
-# Spans the SDK started and never finished (a run abandoned mid-way) are forgotten past this.
+# Spans the SDK started and never finished (a run abandoned mid-way) are ended, marked abandoned,
+# and forgotten past this many; folded spans (only their parent's record) likewise.
 _MAX_OPEN: Final = 10_000
+_MAX_FOLDED: Final = 10_000
 _UNKNOWN_ERROR: Final = "_OTHER"  # OpenTelemetry's error.type when the type is not known
 
 _NOT_FOLDED: Final = object()
@@ -102,7 +104,10 @@ class TracerootProcessor(TracingProcessor):  # type: ignore[misc]  # follow_impo
             data = span.span_data
             parent = self._parent(span)
             if data.type in convert.FOLDED:
-                self._folded[span.span_id] = parent
+                folded = self._folded
+                if len(folded) >= _MAX_FOLDED:
+                    folded.pop(next(iter(folded)), None)
+                folded[span.span_id] = parent
                 return
             parent_context = parent.context if parent is not None else otel_context.get_current()
             start = convert.at_start(data)
@@ -155,12 +160,25 @@ class TracerootProcessor(TracingProcessor):  # type: ignore[misc]  # follow_impo
     def _keep(self, key: str, record: _Open) -> None:
         found = self._open
         if len(found) >= _MAX_OPEN:
-            found.pop(next(iter(found)), None)
+            oldest = found.pop(next(iter(found)), None)
+            if oldest is not None:
+                _abandon(oldest)
         found[key] = record
 
     def forget(self) -> None:
         self._open.clear()
         self._folded.clear()
+
+
+def _abandon(record: _Open) -> None:
+    """End the span of a run abandoned mid-way, marked so, with what it has. Its context stays
+    attached where the run left it (resetting it here, in another context, would undo others')."""
+    attributes: dict[str, Any] = {semconv.ABANDONED: True}
+    if record.kind is SpanKind.LLM:
+        genai.set_final(record.span, attributes)
+    else:
+        record.span.set_attributes(attributes)
+    record.span.end()
 
 
 def _leave(record: _Open) -> None:

@@ -1,0 +1,149 @@
+"""OpenAI's message shapes as OpenTelemetry GenAI messages: Chat Completions messages and the
+Responses API's input and output items, as request bodies, response objects or their dumps.
+
+One home for the conversion: the OpenAI integration reads requests and responses with it, and the
+OpenAI Agents SDK integration the same shapes its spans keep.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from traceroot import genai
+from traceroot.genai import field
+
+
+# -- Chat Completions ------------------------------------------------------------------------------
+def chat_messages(messages: object) -> list[dict[str, Any]] | None:
+    """Chat Completions messages (dicts, message objects or their dumps); ``None`` if not a list."""
+    if not isinstance(messages, (list, tuple)):
+        return None
+    return [_chat_message(message) for message in messages]
+
+
+def _chat_message(message: Any) -> dict[str, Any]:
+    role = field(message, "role")
+    if role == "tool":
+        return genai.message(
+            role, [genai.tool_response_part(field(message, "tool_call_id"), _chat_text(message))]
+        )
+    parts = _chat_content_parts(field(message, "content"))
+    for call in field(message, "tool_calls") or []:
+        function = field(call, "function")
+        parts.append(
+            genai.tool_call_part(
+                field(call, "id"), field(function, "name"), field(function, "arguments")
+            )
+        )
+    return genai.message(role, parts)
+
+
+def _chat_text(message: Any) -> Any:
+    content = field(message, "content")
+    if isinstance(content, list):
+        return " ".join(genai.texts(field(part, "text") for part in content))
+    return content
+
+
+def _chat_content_parts(content: object) -> list[dict[str, Any]]:
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [genai.text_part(content)]
+    parts: list[dict[str, Any]] = []
+    for part in content if isinstance(content, (list, tuple)) else [content]:
+        kind = field(part, "type")
+        if kind == "text":
+            parts.append(genai.text_part(field(part, "text")))
+        elif kind == "image_url":
+            parts.append(genai.uri_part(str(field(field(part, "image_url"), "url")), "image"))
+        elif kind == "input_audio":
+            parts.append({"type": "blob", "modality": "audio", "content": "<audio omitted>"})
+        elif kind == "file":
+            file = field(part, "file")
+            parts.append({"type": "file", "modality": "file", "file_id": field(file, "file_id")})
+        elif kind == "refusal":
+            parts.append(genai.text_part(field(part, "refusal")))
+        else:
+            parts.append({"type": str(kind)})
+    return parts
+
+
+def chat_output_message(message: Any, finish_reason: object) -> dict[str, Any]:
+    """A choice's message (``content`` a string) as the output message."""
+    parts: list[dict[str, Any]] = []
+    content = field(message, "content")
+    if content:
+        parts.append(genai.text_part(content))
+    refusal = field(message, "refusal")
+    if refusal:
+        parts.append({"type": "refusal", "content": refusal})
+    for call in field(message, "tool_calls") or []:
+        function = field(call, "function")
+        parts.append(
+            genai.tool_call_part(
+                field(call, "id"), field(function, "name"), field(function, "arguments")
+            )
+        )
+    return genai.message(field(message, "role") or "assistant", parts, finish_reason)
+
+
+# -- Responses API ---------------------------------------------------------------------------------
+def response_input_messages(value: object) -> list[dict[str, Any]]:
+    """The ``input`` of a Responses API request: a string or a list of input items."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [genai.message("user", [genai.text_part(value)])]
+    messages: list[dict[str, Any]] = []
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        kind = field(item, "type")
+        if kind == "function_call":
+            part = genai.tool_call_part(
+                field(item, "call_id"), field(item, "name"), field(item, "arguments")
+            )
+            messages.append(genai.message("assistant", [part]))
+        elif kind == "function_call_output":
+            part = genai.tool_response_part(field(item, "call_id"), field(item, "output"))
+            messages.append(genai.message("tool", [part]))
+        elif field(item, "role") is not None:
+            messages.append(
+                genai.message(field(item, "role"), _response_content_parts(field(item, "content")))
+            )
+        else:
+            messages.append(genai.message("user", [{"type": str(kind)}]))
+    return messages
+
+
+def response_output_message(output: list[Any], reason: object = None) -> dict[str, Any]:
+    """A response's output items as one assistant message: its text and its function calls."""
+    parts: list[dict[str, Any]] = []
+    for item in output:
+        kind = field(item, "type")
+        if kind == "message":
+            parts.extend(_response_content_parts(field(item, "content")))
+        elif kind == "function_call":
+            parts.append(
+                genai.tool_call_part(
+                    field(item, "call_id"), field(item, "name"), field(item, "arguments")
+                )
+            )
+    return genai.message("assistant", parts, reason)
+
+
+def _response_content_parts(content: object) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [genai.text_part(content)]
+    parts: list[dict[str, Any]] = []
+    for part in content if isinstance(content, (list, tuple)) else []:
+        kind = field(part, "type")
+        if kind in ("input_text", "output_text", "text"):
+            parts.append(genai.text_part(field(part, "text")))
+        elif kind == "input_image":
+            url = field(part, "image_url") or field(part, "file_id")
+            parts.append(genai.uri_part(str(url), "image"))
+        elif kind == "refusal":
+            parts.append({"type": "refusal", "content": field(part, "refusal")})
+        else:
+            parts.append({"type": str(kind)})
+    return parts
