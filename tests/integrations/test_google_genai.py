@@ -27,7 +27,7 @@ from .google_genai_server import GeminiServer, start_gemini_server  # noqa: E402
 WEATHER = types.FunctionDeclaration(
     name="get_weather",
     description="Weather for a city",
-    parameters_json_schema={"type": "object", "properties": {"city": {"type": "string"}}},
+    parameters={"type": "OBJECT", "properties": {"city": {"type": "STRING"}}},
 )
 
 
@@ -52,11 +52,17 @@ def traced(spans: Spans) -> Iterator[Spans]:
     traceroot.uninstrument()
 
 
-@pytest.fixture
-def client(gemini_server: GeminiServer) -> Any:
+@pytest.fixture(scope="module")
+def _client(_gemini_server: tuple[GeminiServer, ThreadingHTTPServer]) -> Any:
+    # One for the module: making a client loads its TLS context, a few hundred milliseconds.
     return genai_sdk.Client(
-        api_key=API_KEY, http_options=types.HttpOptions(base_url=gemini_server.url)
+        api_key=API_KEY, http_options=types.HttpOptions(base_url=_gemini_server[0].url)
     )
+
+
+@pytest.fixture
+def client(_client: Any, gemini_server: GeminiServer) -> Any:
+    return _client
 
 
 def llm_spans(spans: Spans) -> list[ReadableSpan]:
@@ -95,7 +101,9 @@ def test_generate_content_span_shape(
         response_mime_type="text/plain",
         tools=[types.Tool(function_declarations=[WEATHER])],
         tool_config=types.ToolConfig(
-            function_calling_config=types.FunctionCallingConfig(mode=types.FunctionCallingConfigMode.NONE)
+            function_calling_config=types.FunctionCallingConfig(
+                mode=types.FunctionCallingConfigMode.NONE
+            )
         ),
     )
     with using_attributes(session_id="gem-s", user_id="ada"):
@@ -141,7 +149,7 @@ def test_generate_content_span_shape(
             "type": "function",
             "name": "get_weather",
             "description": "Weather for a city",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+            "parameters": {"type": "OBJECT", "properties": {"city": {"type": "STRING"}}},
         }
     ]
     assert span.status.status_code is StatusCode.UNSET
@@ -389,7 +397,8 @@ def test_automatic_function_calling_is_two_model_calls_and_a_tool_call(
     first, second = llm_spans(traced)
     tool = traced.one("get_weather")
     assert [parent_of(s) for s in (first, tool, second)] == [span_id(root)] * 3
-    assert first.end_time <= tool.start_time and tool.end_time <= second.start_time
+    assert first.end_time <= tool.start_time
+    assert tool.end_time <= second.start_time
     assert tool.attributes[semconv.SPAN_TYPE] == "tool"
     assert tool.attributes[semconv.GEN_AI_TOOL_NAME] == "get_weather"
     assert loaded(tool, semconv.GEN_AI_TOOL_CALL_ARGUMENTS) == {"city": "San Francisco"}
@@ -439,7 +448,7 @@ def test_chat_session(traced: Spans, client: Any) -> None:
     )
     assert chat.send_message("hi").text == "echo: hi"
     assert "".join(c.text for c in chat.send_message_stream("again")) == "echo: again"
-    one, two = llm_spans(traced)
+    _, two = llm_spans(traced)
     assert two.attributes[semconv.GEN_AI_REQUEST_STREAM] is True
     assert loaded(two, semconv.GEN_AI_INPUT_MESSAGES) == [
         {"role": "system", "parts": [text("Be brief.")]},
@@ -486,7 +495,7 @@ def test_content_switch(traced: Spans, client: Any, settings_override: Any) -> N
             system_instruction="secret instructions", tools=[get_weather]
         ),
     )
-    for chunk in client.models.generate_content_stream(model="gemini-test", contents="x y"):
+    for _ in client.models.generate_content_stream(model="gemini-test", contents="x y"):
         pass
     client.models.embed_content(model="text-embedding-004", contents=["x"])
     traced.assert_no_content()
@@ -556,12 +565,15 @@ def test_internal_error_is_contained(
 
 
 def test_user_exception_in_the_loop_propagates_and_ends_span(traced: Spans, client: Any) -> None:
-    class Stop(Exception):
+    class StopError(Exception):
         pass
 
-    with pytest.raises(Stop):
+    def consume() -> None:
         for _ in client.models.generate_content_stream(model="gemini-test", contents="a b"):
-            raise Stop
+            raise StopError
+
+    with pytest.raises(StopError):
+        consume()
     gc.collect()
     span = llm_span(traced)
     assert span.attributes[semconv.LLM_STREAM_PARTIAL] is True

@@ -37,7 +37,7 @@ class GoogleGenAIIntegration(BaseIntegration):
     name = "google_genai"
     modules = ("google.genai",)
     distribution = "google-genai"
-    supported = ">=1.0,<4"
+    supported = ">=1.20,<4"
     targets = (
         PatchTarget(_CLIENT, "BaseApiClient.request", f"{_WRAPPERS}:request"),
         PatchTarget(
@@ -45,9 +45,7 @@ class GoogleGenAIIntegration(BaseIntegration):
             "BaseApiClient.request_streamed",
             f"{_WRAPPERS}:request_streamed",
         ),
-        PatchTarget(
-            _CLIENT, "BaseApiClient.async_request", f"{_WRAPPERS}:async_request"
-        ),
+        PatchTarget(_CLIENT, "BaseApiClient.async_request", f"{_WRAPPERS}:async_request"),
         PatchTarget(
             _CLIENT,
             "BaseApiClient.async_request_streamed",

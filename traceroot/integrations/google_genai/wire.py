@@ -173,7 +173,7 @@ def record_response(attributes: Attributes, response: Mapping[str, Any]) -> None
     if candidates:
         outputs = [
             message({"role": "model", **(c.get("content") or {})}, reason)
-            for c, reason in zip(candidates, reasons)
+            for c, reason in zip(candidates, reasons, strict=True)
         ]
         genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
 
@@ -201,8 +201,12 @@ def record_usage(attributes: Attributes, usage: object) -> None:
     )
 
 
-def loads(body: object) -> dict[str, Any] | None:
-    """A response body (JSON text) as a dict, or ``None``."""
+def loads(response: object) -> dict[str, Any] | None:
+    """What the API client's request methods return, as a dict: an ``HttpResponse`` whose
+    ``body`` is the JSON text (google-genai 1.2x and later), or the parsed JSON itself (before)."""
+    if isinstance(response, dict):
+        return response
+    body = getattr(response, "body", None)
     if isinstance(body, str) and body:
         found = json.loads(body)
         return found if isinstance(found, dict) else None
@@ -211,21 +215,19 @@ def loads(body: object) -> dict[str, Any] | None:
 
 # -- Streams ----------------------------------------------------------------------------------
 class StreamedResponse:
-    """The chunks of a streamed response, kept as the JSON text they arrive in (nothing is
-    parsed per chunk) and merged into one response when the stream ends."""
+    """The chunks of a streamed response, kept as they arrive (JSON text: nothing is parsed per
+    chunk) and merged into one response when the stream ends."""
 
-    __slots__ = ("bodies",)
+    __slots__ = ("chunks",)
 
     def __init__(self) -> None:
-        self.bodies: list[str] = []
+        self.chunks: list[Any] = []
 
     def add(self, chunk: Any) -> None:
-        body = getattr(chunk, "body", None)
-        if isinstance(body, str):
-            self.bodies.append(body)
+        self.chunks.append(chunk)
 
     def record(self, attributes: Attributes) -> None:
-        merged = merge(filter(None, map(loads, self.bodies)))
+        merged = merge(filter(None, map(loads, self.chunks)))
         if merged is not None:
             record_response(attributes, merged)
 

@@ -62,7 +62,9 @@ class _Call:
         self.context = trace.set_span_in_context(span)
 
 
-def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any], stream: bool) -> _Call | None:
+def _begin(
+    client: Any, args: tuple[Any, ...], kwargs: dict[str, Any], stream: bool
+) -> _Call | None:
     path = args[1] if len(args) > 1 else kwargs.get("path")
     if not isinstance(path, str):
         return None
@@ -150,7 +152,7 @@ def _fail(call: _Call, error: BaseException) -> None:
 def _succeed(call: _Call, result: Any) -> None:
     attributes: dict[str, Any] = {}
     with _reading_response:
-        response = wire.loads(getattr(result, "body", None))
+        response = wire.loads(result)
         if response is not None:
             if call.method.embeds:
                 _record_embedding_response(attributes, response)
