@@ -590,3 +590,20 @@ def test_nests_under_observe(traced: Spans, client: Any) -> None:
     agent()
     root = span_id(traced.one("agent"))
     assert [parent_of(s) for s in llm_spans(traced)] == [root, root]
+
+
+def test_the_extra_installs_the_supported_range() -> None:
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+
+    from traceroot.integrations.google_genai import GoogleGenAIIntegration
+
+    found = [
+        Requirement(text)
+        for text in metadata.requires("traceroot") or []
+        if "google-genai" in str(Requirement(text).marker or "")
+    ]
+    assert [r.name for r in found] == ["google-genai"]
+    assert found[0].specifier == SpecifierSet(GoogleGenAIIntegration.supported)
