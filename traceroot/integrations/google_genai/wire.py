@@ -226,8 +226,28 @@ class StreamedResponse:
     def add(self, chunk: Any) -> None:
         self.chunks.append(chunk)
 
+    def _parsed(self) -> list[dict[str, Any]]:
+        bodies = [getattr(chunk, "body", None) for chunk in self.chunks]
+        if bodies and all(isinstance(body, str) and body for body in bodies):
+            try:
+                # One parse of all the bodies costs half as much as one parse each.
+                found = json.loads("[" + ",".join(bodies) + "]")  # type: ignore[arg-type]
+            except ValueError:
+                pass
+            else:
+                return [chunk for chunk in found if isinstance(chunk, dict)]
+        parsed = []
+        for chunk in self.chunks:
+            try:
+                one = loads(chunk)
+            except ValueError:
+                continue
+            if one is not None:
+                parsed.append(one)
+        return parsed
+
     def record(self, attributes: Attributes) -> None:
-        merged = merge(filter(None, map(loads, self.chunks)))
+        merged = merge(self._parsed())
         if merged is not None:
             record_response(attributes, merged)
 
@@ -236,43 +256,64 @@ def merge(chunks: Any) -> dict[str, Any] | None:
     """One response from streamed partial ones: parts appended per candidate (adjacent text of
     the same kind joined), the last finish reason, usage, id and model version."""
     merged: dict[str, Any] | None = None
-    candidates: dict[int, dict[str, Any]] = {}
+    candidates: dict[int, _Candidate] = {}
     for chunk in chunks:
         if merged is None:
             merged = {}
         for key in ("responseId", "modelVersion", "usageMetadata"):
-            if chunk.get(key) is not None:
-                merged[key] = chunk[key]
+            value = chunk.get(key)
+            if value is not None:
+                merged[key] = value
         for candidate in chunk.get("candidates") or ():
-            if not isinstance(candidate, dict):
-                continue
             index = candidate.get("index") or 0
-            into = candidates.setdefault(index, {"content": {"role": "model", "parts": []}})
-            if candidate.get("finishReason") is not None:
-                into["finishReason"] = candidate["finishReason"]
-            content = candidate.get("content") or {}
-            if content.get("role"):
-                into["content"]["role"] = content["role"]
-            _append_parts(into["content"]["parts"], content.get("parts") or ())
+            into = candidates.get(index)
+            if into is None:
+                into = candidates[index] = _Candidate()
+            into.add(candidate)
     if merged is None:
         return None
-    merged["candidates"] = [candidates[index] for index in sorted(candidates)]
+    merged["candidates"] = [candidates[index].merged() for index in sorted(candidates)]
     return merged
 
 
-def _append_parts(into: list[dict[str, Any]], new: Any) -> None:
-    for raw in new:
-        if not isinstance(raw, dict):
-            continue
-        last = into[-1] if into else None
-        if (
-            last is not None
-            and set(raw) <= {"text", "thought", "thoughtSignature"}
-            and set(last) <= {"text", "thought", "thoughtSignature"}
-            and "text" in raw
-            and "text" in last
-            and bool(raw.get("thought")) == bool(last.get("thought"))
-        ):
-            into[-1] = {**last, "text": last["text"] + raw["text"]}
-        else:
-            into.append(dict(raw))
+class _Candidate:
+    """One candidate's parts so far; a run of text parts is kept as a list of pieces (joined
+    once, at the end)."""
+
+    __slots__ = ("parts", "reason", "role")
+
+    def __init__(self) -> None:
+        self.role = "model"
+        self.reason: object = None
+        # a part as it came, or [thought, [text pieces]] for a run of text
+        self.parts: list[Any] = []
+
+    def add(self, candidate: Mapping[str, Any]) -> None:
+        if candidate.get("finishReason") is not None:
+            self.reason = candidate["finishReason"]
+        content = candidate.get("content") or {}
+        self.role = content.get("role") or self.role
+        parts = self.parts
+        for raw in content.get("parts") or ():
+            text = raw.get("text")
+            if isinstance(text, str) and len(raw) <= 2 and "thoughtSignature" not in raw:
+                thought = bool(raw.get("thought"))
+                last = parts[-1] if parts else None
+                if isinstance(last, list) and last[0] == thought:
+                    last[1].append(text)
+                else:
+                    parts.append([thought, [text]])
+            else:
+                parts.append(raw)
+
+    def merged(self) -> dict[str, Any]:
+        parts = [
+            ({"text": "".join(p[1]), "thought": True} if p[0] else {"text": "".join(p[1])})
+            if isinstance(p, list)
+            else p
+            for p in self.parts
+        ]
+        found: dict[str, Any] = {"content": {"role": self.role, "parts": parts}}
+        if self.reason is not None:
+            found["finishReason"] = self.reason
+        return found
