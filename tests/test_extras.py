@@ -25,6 +25,7 @@ FRAMEWORKS = (
     "smolagents",
     "bedrock",
     "litellm",
+    "google_genai",
 )
 
 

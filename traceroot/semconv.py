@@ -173,7 +173,14 @@ USAGE_ATTRIBUTES: Final = {
     "reasoning_tokens": GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
 }
 
-# -- bedrock --
-# gen_ai.provider.name of Amazon Bedrock, and the AWS request id of a call (OTel's AWS SDK name).
+# Values of gen_ai.provider.name the conventions spell with a dot.
 PROVIDER_AWS_BEDROCK: Final = "aws.bedrock"
+PROVIDER_AWS_SAGEMAKER: Final = "aws.sagemaker"
+PROVIDER_GCP_GEMINI: Final = "gcp.gemini"
+PROVIDER_GCP_VERTEX_AI: Final = "gcp.vertex_ai"
+PROVIDER_AZURE_OPENAI: Final = "azure.ai.openai"
+PROVIDER_AZURE_INFERENCE: Final = "azure.ai.inference"
+PROVIDER_IBM_WATSONX: Final = "ibm.watsonx.ai"
+
+# The AWS request id of a call (OTel's AWS SDK name).
 AWS_REQUEST_ID: Final = "aws.request_id"

@@ -31,19 +31,19 @@ _reading_response = contained("litellm.response")
 
 # LiteLLM's provider names where the GenAI conventions spell them otherwise.
 PROVIDERS: Final = {
-    "azure": "azure.ai.openai",
-    "azure_ai": "azure.ai.inference",
-    "azure_text": "azure.ai.openai",
+    "azure": semconv.PROVIDER_AZURE_OPENAI,
+    "azure_ai": semconv.PROVIDER_AZURE_INFERENCE,
+    "azure_text": semconv.PROVIDER_AZURE_OPENAI,
     "text-completion-openai": "openai",
-    "bedrock": "aws.bedrock",
-    "sagemaker": "aws.sagemaker",
-    "vertex_ai": "gcp.vertex_ai",
-    "vertex_ai_beta": "gcp.vertex_ai",
-    "gemini": "gcp.gemini",
+    "bedrock": semconv.PROVIDER_AWS_BEDROCK,
+    "sagemaker": semconv.PROVIDER_AWS_SAGEMAKER,
+    "vertex_ai": semconv.PROVIDER_GCP_VERTEX_AI,
+    "vertex_ai_beta": semconv.PROVIDER_GCP_VERTEX_AI,
+    "gemini": semconv.PROVIDER_GCP_GEMINI,
     "mistral": "mistral_ai",
     "codestral": "mistral_ai",
     "xai": "x_ai",
-    "watsonx": "ibm.watsonx.ai",
+    "watsonx": semconv.PROVIDER_IBM_WATSONX,
 }
 
 

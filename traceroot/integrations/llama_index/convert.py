@@ -32,7 +32,7 @@ def core_types() -> CoreTypes:
 def provider(instance: Any) -> str:
     name = type(instance).__name__.lower()
     if "azure" in name:
-        return "azure.ai.openai"
+        return semconv.PROVIDER_AZURE_OPENAI
     for known in ("openai", "anthropic", "mistral", "groq", "ollama", "gemini", "bedrock"):
         if known in name:
             return known

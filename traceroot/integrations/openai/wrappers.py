@@ -77,7 +77,7 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call 
 
 
 def _provider(client: Any) -> str:
-    return "azure.ai.openai" if "Azure" in type(client).__name__ else "openai"
+    return semconv.PROVIDER_AZURE_OPENAI if "Azure" in type(client).__name__ else "openai"
 
 
 def _server(client: Any) -> dict[str, Any]:
