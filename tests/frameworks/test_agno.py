@@ -19,6 +19,12 @@ from agno.agent import Agent  # noqa: E402
 from agno.models.openai import OpenAIChat  # noqa: E402
 from agno.run import RunStatus  # noqa: E402
 from agno.tools.function import FunctionCall  # noqa: E402
+from opentelemetry import trace  # noqa: E402
+from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E402
+    InMemorySpanExporter,
+)
 from opentelemetry.trace import StatusCode  # noqa: E402
 
 import traceroot  # noqa: E402
@@ -135,6 +141,31 @@ def test_a_block_wins_over_agnos_session(traced: Spans, openai_server: OpenAISer
         )
     # The block's session everywhere; Agno's user, which the block leaves open, everywhere too.
     checks.session_everywhere(traced.all(), "outer", "grace")
+
+
+def test_a_blocks_session_is_on_the_live_span(traced: Spans, openai_server: OpenAIServer) -> None:
+    """Every processor and exporter of the provider sees the block's ids, not only traceroot's
+    reading exporter: the live agent span keeps them over the ones Agno's run sets."""
+    raw = InMemorySpanExporter()  # not a ReadingExporter: the spans as they ended
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    provider.add_span_processor(SimpleSpanProcessor(raw))
+    try:
+        with using_attributes(session_id="block-s", user_id="block-u"):
+            agent(openai_server, get_weather, get_time, session_id="agno-own", user_id="grace").run(
+                "hi"
+            )
+        finished = raw.get_finished_spans()
+        agents = [
+            span
+            for span in finished
+            if (span.attributes or {}).get(semconv.OPENINFERENCE_SPAN_KIND) == "AGENT"
+        ]
+        assert agents, checks.names(finished)
+        checks.session_everywhere(finished, "block-s", "block-u")
+        checks.session_everywhere(traced.all(), "block-s", "block-u")
+    finally:
+        raw.shutdown()  # the provider keeps the processor; it exports nothing more
 
 
 def test_failed_tool_recorded_once(traced: Spans, openai_server: OpenAIServer) -> None:
