@@ -202,23 +202,47 @@ def test_content_off(traced: Spans, openai_server: OpenAIServer, settings_overri
 def test_vendor_telemetry_off_unless_chosen(
     spans: Spans, openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from agno.agent import _init
+    from agno.team import Team
+    from agno.team import _init as team_init
+
     monkeypatch.delenv(VENDOR_TELEMETRY_ENV, raising=False)
+    environment = dict(os.environ)
+    decide = _init.set_telemetry
     traceroot.instrument(integrations=["agno", "openai"])
     try:
-        assert os.environ[VENDOR_TELEMETRY_ENV] == "false"
+        assert dict(os.environ) == environment  # nothing written for child processes to inherit
         built = agent(openai_server, get_weather, get_time)
         built.run("hi")  # _only_loopback fails the test on any connection to agno.com
         assert built.telemetry is False
+        team = Team(members=[agent(openai_server)], model=built.model)
+        team_init._set_telemetry(team)
+        assert team.telemetry is False
+        # The app's explicit flag stands, either way.
+        chosen = agent(openai_server, get_weather, get_time, telemetry=True)
+        _init.set_telemetry(chosen)
+        assert chosen.telemetry is True
+        # An Agno copy of an agent that did not choose does not choose either.
+        copied = built.deep_copy()
+        copied.telemetry = True
+        _init.set_telemetry(copied)
+        assert copied.telemetry is False
+        # The user's environment choice is Agno's to apply, over the flag, as without traceroot.
+        monkeypatch.setenv(VENDOR_TELEMETRY_ENV, "true")
+        default = agent(openai_server, get_weather, get_time)
+        _init.set_telemetry(default)
+        assert default.telemetry is True
+        monkeypatch.setenv(VENDOR_TELEMETRY_ENV, "false")
+        _init.set_telemetry(chosen)
+        assert chosen.telemetry is False
+        monkeypatch.delenv(VENDOR_TELEMETRY_ENV)
     finally:
         traceroot.uninstrument()
-    assert VENDOR_TELEMETRY_ENV not in os.environ
-    monkeypatch.setenv(VENDOR_TELEMETRY_ENV, "true")  # the user's choice stands
-    traceroot.instrument(integrations=["agno"])
-    try:
-        assert os.environ[VENDOR_TELEMETRY_ENV] == "true"
-    finally:
-        traceroot.uninstrument()
-    assert os.environ[VENDOR_TELEMETRY_ENV] == "true"
+    assert dict(os.environ) == environment
+    assert _init.set_telemetry is decide
+    untraced = agent(openai_server, get_weather, get_time)
+    _init.set_telemetry(untraced)
+    assert untraced.telemetry is True  # Agno's own default again
 
 
 def test_uninstrument_restores(spans: Spans, openai_server: OpenAIServer) -> None:
