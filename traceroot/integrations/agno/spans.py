@@ -76,7 +76,7 @@ def _keep_ids(span: Span, trace_id: int, kept: dict[str, Any]) -> None:
             }
         owner.set_attributes(live, attributes)
 
-    span.set_attribute = set_attribute  # type: ignore[method-assign]
+    span.set_attribute = set_attribute  # type: ignore[method-assign,assignment]
     span.set_attributes = set_attributes  # type: ignore[method-assign]
 
 

@@ -13,6 +13,7 @@ the app's choice.
 from __future__ import annotations
 
 import sys
+from types import FrameType
 from typing import Any, Final
 
 from traceroot.integrations.base import BaseIntegration, Wrapper
@@ -55,10 +56,10 @@ def set_telemetry(integration: BaseIntegration) -> Wrapper:
 
 def _called_by_the_app() -> bool:
     """Whether the constructor's caller (past traceroot's and wrapt's frames) is outside Agno."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if not (module.startswith(("traceroot.integrations", "wrapt"))):
+        if not module.startswith(("traceroot.integrations", "wrapt")):
             return not (module == "agno" or module.startswith("agno."))
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back
     return True
