@@ -253,13 +253,18 @@ def test_model_retry_is_recorded_once_and_the_run_goes_on(
     checks.usage_once(finished, len(openai_server.requests))
 
 
-@pytest.mark.parametrize("own_settings", [False, True], ids=["traceroot's", "agent's own"])
+@pytest.mark.parametrize(
+    "own_settings",
+    [None, True, InstrumentationSettings(version=2)],
+    ids=["traceroot's", "agent's own", "agent's own, data format 2"],
+)
 def test_content_off(
-    traced: Spans, openai_server: OpenAIServer, settings_override: Any, own_settings: bool
+    traced: Spans, openai_server: OpenAIServer, settings_override: Any, own_settings: Any
 ) -> None:
     settings_override(capture_content=False)
-    # An agent with Pydantic AI's own settings (content on) keeps none either.
-    agent = weather_agent(openai_server, instrument=True if own_settings else None)
+    # An agent with Pydantic AI's own settings (content on) keeps none either, in the older
+    # format too (messages in ``events``, tool calls in ``tool_arguments`` / ``tool_response``).
+    agent = weather_agent(openai_server, instrument=own_settings)
     assert agent.run_sync(PROMPT).output == ANSWER
     finished = traced.all()
     traced.assert_no_content()

@@ -17,7 +17,7 @@ from typing import Any, Final
 from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import Span
 
-from traceroot import semconv, stamping
+from traceroot import foreign, semconv, stamping
 from traceroot.config import current as current_settings
 from traceroot.trace_state import open_traces
 
@@ -81,6 +81,9 @@ def _keep_ids(span: Span, trace_id: int, kept: dict[str, Any]) -> None:
 
 
 def at_export(name: str, attributes: dict[str, Any]) -> str:
+    if not current_settings().capture_content:
+        # OpenInference's content settings were read at instrument()
+        foreign.drop_content(attributes)
     kind = attributes.get(semconv.OPENINFERENCE_SPAN_KIND)
     if kind == "AGENT":
         agent = attributes.get(_AGENT_NAME)
