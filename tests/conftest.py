@@ -14,6 +14,7 @@ import sys
 import textwrap
 import types
 from collections.abc import Iterator, Mapping
+from typing import Final
 
 import pytest
 from opentelemetry import trace
@@ -53,15 +54,73 @@ class Spans:
         self._exporter.clear()
 
     def assert_no_content(self) -> None:
-        """No span holds inputs, outputs or messages (content capture is off)."""
+        """No span holds inputs, outputs, messages, tool arguments or results, in any convention
+        a tracer of the process writes, nor an event carrying them (content capture is off)."""
         for span in self.all():
-            for key in (
-                semconv.SPAN_INPUT,
-                semconv.SPAN_OUTPUT,
-                semconv.GEN_AI_INPUT_MESSAGES,
-                semconv.GEN_AI_OUTPUT_MESSAGES,
-            ):
-                assert key not in (span.attributes or {}), (span.name, key)
+            for key in span.attributes or {}:
+                assert not is_content(key), (span.name, key)
+            for event in span.events:
+                assert not is_content_event(event.name, event.attributes or {}), (
+                    span.name,
+                    event.name,
+                )
+
+
+# Attributes that hold content (prompts, replies, inputs, outputs, tool arguments and results):
+# traceroot's, the GenAI conventions' (and their older span-event era), OpenInference's, and the
+# frameworks' own.
+CONTENT_KEYS: Final = frozenset(
+    {
+        semconv.SPAN_INPUT,
+        semconv.SPAN_OUTPUT,
+        semconv.GEN_AI_INPUT_MESSAGES,
+        semconv.GEN_AI_OUTPUT_MESSAGES,
+        semconv.GEN_AI_SYSTEM_INSTRUCTIONS,
+        semconv.GEN_AI_TOOL_CALL_ARGUMENTS,
+        semconv.GEN_AI_TOOL_CALL_RESULT,
+        semconv.OPENINFERENCE_INPUT_VALUE,
+        semconv.OPENINFERENCE_OUTPUT_VALUE,
+        semconv.OPENINFERENCE_TOOL_PARAMETERS,
+        "gen_ai.prompt",
+        "gen_ai.completion",
+        "llm.prompts",
+        "llm.prompt_template.variables",
+        # CrewAI (OpenInference's instrumentor), smolagents, Pydantic AI (every data format)
+        "crew_inputs",
+        "crew_agents",
+        "crew_tasks",
+        "smolagents.task",
+        "pydantic_ai.all_messages",
+        "final_result",
+        "events",
+        "tool_arguments",
+        "tool_response",
+    }
+)
+CONTENT_PREFIXES: Final = (
+    semconv.OPENINFERENCE_INPUT_MESSAGES_PREFIX,
+    semconv.OPENINFERENCE_OUTPUT_MESSAGES_PREFIX,
+    "gen_ai.prompt.",
+    "gen_ai.completion.",
+    "llm.prompts.",
+    "embedding.embeddings.",
+    "retrieval.documents.",
+)
+# Span events of the GenAI conventions that carry a message (Pydantic AI's event_mode, older
+# instrumentations), and the attributes they carry it in.
+_CONTENT_EVENT_KEYS: Final = frozenset(
+    {"content", "message", "body", "tool_calls", "gen_ai.prompt"}
+)
+
+
+def is_content(key: str) -> bool:
+    return key in CONTENT_KEYS or key.startswith(CONTENT_PREFIXES)
+
+
+def is_content_event(name: str, attributes: Mapping[str, object]) -> bool:
+    if name.startswith("gen_ai.") and not _CONTENT_EVENT_KEYS.isdisjoint(attributes):
+        return True
+    return any(is_content(key) for key in attributes)
 
 
 def parent_of(span: ReadableSpan) -> int | None:

@@ -655,7 +655,16 @@ def test_openinference_content_is_not_read_while_content_capture_is_off(
     tool = other.start_span("weather", attributes={"openinference.span.kind": "TOOL"})
     end_with(tool, {"tool.name": "weather", "input.value": "Paris", "output.value": "18C"})
 
-    spans.assert_no_content()
+    for span in spans.all():  # traceroot's reader added none; the other tracer's are its own
+        for key in (
+            semconv.SPAN_INPUT,
+            semconv.SPAN_OUTPUT,
+            semconv.GEN_AI_INPUT_MESSAGES,
+            semconv.GEN_AI_OUTPUT_MESSAGES,
+            semconv.GEN_AI_TOOL_CALL_ARGUMENTS,
+            semconv.GEN_AI_TOOL_CALL_RESULT,
+        ):
+            assert key not in (span.attributes or {}), (span.name, key)
     attributes = dict(spans.one("ChatCompletion").attributes or {})
     # what is not content is still read
     assert attributes[semconv.SPAN_TYPE] == "llm"

@@ -96,6 +96,43 @@ def record_each_exception_once(span: Span) -> None:
     span.record_exception = record_exception  # type: ignore[method-assign]
 
 
+# Content (prompts, replies, inputs, outputs, tool arguments and results) under the names other
+# tracers write it: OpenInference's and the GenAI conventions' (current and older).
+_CONTENT: Final = frozenset(
+    {
+        semconv.OPENINFERENCE_INPUT_VALUE,
+        semconv.OPENINFERENCE_OUTPUT_VALUE,
+        semconv.OPENINFERENCE_TOOL_PARAMETERS,
+        semconv.GEN_AI_INPUT_MESSAGES,
+        semconv.GEN_AI_OUTPUT_MESSAGES,
+        semconv.GEN_AI_SYSTEM_INSTRUCTIONS,
+        semconv.GEN_AI_TOOL_CALL_ARGUMENTS,
+        semconv.GEN_AI_TOOL_CALL_RESULT,
+        "gen_ai.prompt",
+        "gen_ai.completion",
+    }
+)
+_CONTENT_PREFIXES: Final = (
+    semconv.OPENINFERENCE_INPUT_MESSAGES_PREFIX,
+    semconv.OPENINFERENCE_OUTPUT_MESSAGES_PREFIX,
+    "gen_ai.prompt.",
+    "gen_ai.completion.",
+)
+
+
+def drop_content(attributes: dict[str, Any], also: Sequence[str] = ()) -> None:
+    """Remove the content a framework's telemetry wrote, in either convention, and the
+    framework's own content keys ``also``: for an export reader of telemetry traceroot switched
+    on, with content capture off (the telemetry may have been set up while it was on, or record
+    some content whatever its settings)."""
+    for key in [
+        key
+        for key in attributes
+        if key in _CONTENT or key.startswith(_CONTENT_PREFIXES) or key in also
+    ]:
+        del attributes[key]
+
+
 def unread_scope(scope: str) -> None:
     start_readers.pop(scope, None)
     export_readers.pop(scope, None)

@@ -18,6 +18,12 @@ from agno.agent import Agent  # noqa: E402
 from agno.models.openai import OpenAIChat  # noqa: E402
 from agno.run import RunStatus  # noqa: E402
 from agno.tools.function import FunctionCall  # noqa: E402
+from opentelemetry import trace  # noqa: E402
+from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E402
+    InMemorySpanExporter,
+)
 from opentelemetry.trace import StatusCode  # noqa: E402
 
 import traceroot  # noqa: E402
@@ -136,6 +142,31 @@ def test_a_block_wins_over_agnos_session(traced: Spans, openai_server: OpenAISer
     checks.session_everywhere(traced.all(), "outer", "grace")
 
 
+def test_a_blocks_session_is_on_the_live_span(traced: Spans, openai_server: OpenAIServer) -> None:
+    """Every processor and exporter of the provider sees the block's ids, not only traceroot's
+    reading exporter: the live agent span keeps them over the ones Agno's run sets."""
+    raw = InMemorySpanExporter()  # not a ReadingExporter: the spans as they ended
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    provider.add_span_processor(SimpleSpanProcessor(raw))
+    try:
+        with using_attributes(session_id="block-s", user_id="block-u"):
+            agent(openai_server, get_weather, get_time, session_id="agno-own", user_id="grace").run(
+                "hi"
+            )
+        finished = raw.get_finished_spans()
+        agents = [
+            span
+            for span in finished
+            if (span.attributes or {}).get(semconv.OPENINFERENCE_SPAN_KIND) == "AGENT"
+        ]
+        assert agents, checks.names(finished)
+        checks.session_everywhere(finished, "block-s", "block-u")
+        checks.session_everywhere(traced.all(), "block-s", "block-u")
+    finally:
+        raw.shutdown()  # the provider keeps the processor; it exports nothing more
+
+
 def test_failed_tool_recorded_once(traced: Spans, openai_server: OpenAIServer) -> None:
     reply = agent(openai_server, get_weather, broken_time).run("weather in SF?")
     assert reply.content == "Sunny, and it is noon."  # Agno hands the model the error and goes on
@@ -170,23 +201,47 @@ def test_content_off(traced: Spans, openai_server: OpenAIServer, settings_overri
 def test_vendor_telemetry_off_unless_chosen(
     spans: Spans, openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from agno.agent import _init
+    from agno.team import Team
+    from agno.team import _init as team_init
+
     monkeypatch.delenv(VENDOR_TELEMETRY_ENV, raising=False)
+    environment = dict(os.environ)
+    decide = _init.set_telemetry
     traceroot.instrument(integrations=["agno", "openai"])
     try:
-        assert os.environ[VENDOR_TELEMETRY_ENV] == "false"
+        assert dict(os.environ) == environment  # nothing written for child processes to inherit
         built = agent(openai_server, get_weather, get_time)
         built.run("hi")  # _only_loopback fails the test on any connection to agno.com
         assert built.telemetry is False
+        team = Team(members=[agent(openai_server)], model=built.model)
+        team_init._set_telemetry(team)
+        assert team.telemetry is False
+        # The app's explicit flag stands, either way.
+        chosen = agent(openai_server, get_weather, get_time, telemetry=True)
+        _init.set_telemetry(chosen)
+        assert chosen.telemetry is True
+        # An Agno copy of an agent that did not choose does not choose either.
+        copied = built.deep_copy()
+        copied.telemetry = True
+        _init.set_telemetry(copied)
+        assert copied.telemetry is False
+        # The user's environment choice is Agno's to apply, over the flag, as without traceroot.
+        monkeypatch.setenv(VENDOR_TELEMETRY_ENV, "true")
+        default = agent(openai_server, get_weather, get_time)
+        _init.set_telemetry(default)
+        assert default.telemetry is True
+        monkeypatch.setenv(VENDOR_TELEMETRY_ENV, "false")
+        _init.set_telemetry(chosen)
+        assert chosen.telemetry is False
+        monkeypatch.delenv(VENDOR_TELEMETRY_ENV)
     finally:
         traceroot.uninstrument()
-    assert VENDOR_TELEMETRY_ENV not in os.environ
-    monkeypatch.setenv(VENDOR_TELEMETRY_ENV, "true")  # the user's choice stands
-    traceroot.instrument(integrations=["agno"])
-    try:
-        assert os.environ[VENDOR_TELEMETRY_ENV] == "true"
-    finally:
-        traceroot.uninstrument()
-    assert os.environ[VENDOR_TELEMETRY_ENV] == "true"
+    assert dict(os.environ) == environment
+    assert _init.set_telemetry is decide
+    untraced = agent(openai_server, get_weather, get_time)
+    _init.set_telemetry(untraced)
+    assert untraced.telemetry is True  # Agno's own default again
 
 
 def test_uninstrument_restores(spans: Spans, openai_server: OpenAIServer) -> None:

@@ -211,29 +211,34 @@ def test_uninstrument_restores(spans, openai_server) -> None:
     traceroot.uninstrument()
 
     assert all(now is before for now, before in zip(patched(), originals, strict=True))
-    assert OPT_OUT not in os.environ
     crew_of(openai_server.url, [get_weather, get_time]).kickoff()
     assert spans.all() == []
 
 
 def test_vendor_telemetry_off_unless_the_user_chose(monkeypatch: pytest.MonkeyPatch) -> None:
     from crewai.telemetry import Telemetry
+    from crewai_core.telemetry import Telemetry as CoreTelemetry
 
+    decide = vars(CoreTelemetry)["_is_telemetry_disabled"]
+    environment = dict(os.environ)
     traceroot.instrument(integrations=["crewai"])
     try:
-        assert os.environ[OPT_OUT] == "true"
+        assert dict(os.environ) == environment  # nothing written for child processes to inherit
+        assert Telemetry._is_telemetry_disabled()
         assert not Telemetry()._should_execute_telemetry()
+        monkeypatch.setenv(OPT_OUT, "false")  # an explicit choice: CrewAI's to apply
+        assert not Telemetry._is_telemetry_disabled()
+        monkeypatch.setenv(OPT_OUT, "true")
+        assert Telemetry._is_telemetry_disabled()
+        monkeypatch.delenv(OPT_OUT)
+        monkeypatch.setenv("CREWAI_DISABLE_TRACKING", "no")
+        assert not Telemetry._is_telemetry_disabled()
+        monkeypatch.delenv("CREWAI_DISABLE_TRACKING")
     finally:
         traceroot.uninstrument()
-    assert OPT_OUT not in os.environ
-
-    monkeypatch.setenv(OPT_OUT, "false")  # an explicit choice: kept
-    traceroot.instrument(integrations=["crewai"])
-    try:
-        assert os.environ[OPT_OUT] == "false"
-    finally:
-        traceroot.uninstrument()
-    assert os.environ[OPT_OUT] == "false"
+    assert dict(os.environ) == environment
+    assert vars(CoreTelemetry)["_is_telemetry_disabled"] is decide
+    assert not Telemetry._is_telemetry_disabled()  # CrewAI's own default again
 
 
 def test_no_session_without_a_block(spans, openai_server, traced) -> None:

@@ -274,13 +274,18 @@ def test_model_retry_is_recorded_once_and_the_run_goes_on(
     checks.usage_once(finished, len(openai_server.requests))
 
 
-@pytest.mark.parametrize("own_settings", [False, True], ids=["traceroot's", "agent's own"])
+@pytest.mark.parametrize(
+    "own_settings",
+    [None, True, InstrumentationSettings(version=2)],
+    ids=["traceroot's", "agent's own", "agent's own, data format 2"],
+)
 def test_content_off(
-    traced: Spans, openai_server: OpenAIServer, settings_override: Any, own_settings: bool
+    traced: Spans, openai_server: OpenAIServer, settings_override: Any, own_settings: Any
 ) -> None:
     settings_override(capture_content=False)
-    # An agent with Pydantic AI's own settings (content on) keeps none either.
-    agent = weather_agent(openai_server, instrument=True if own_settings else None)
+    # An agent with Pydantic AI's own settings (content on) keeps none either, in the older
+    # format too (messages in ``events``, tool calls in ``tool_arguments`` / ``tool_response``).
+    agent = weather_agent(openai_server, instrument=own_settings)
     assert agent.run_sync(PROMPT).output == ANSWER
     finished = traced.all()
     traced.assert_no_content()
@@ -304,24 +309,55 @@ def test_content_off(
 def test_instrument_twice_and_uninstrument_restores(
     spans: Spans, openai_server: OpenAIServer
 ) -> None:
-    mine = InstrumentationSettings(tracer_provider=None, include_content=False)
-    Agent.instrument_all(mine)
-    try:
-        traceroot.instrument(integrations=["pydantic_ai"])
-        ours = Agent._instrument_default
-        assert ours is not mine
-        traceroot.instrument(integrations=["pydantic_ai"])
-        assert Agent._instrument_default is ours
-        traceroot.uninstrument()
-        assert Agent._instrument_default is mine
-    finally:
-        Agent.instrument_all(False)
-    spans.clear()
     traceroot.instrument(integrations=["pydantic_ai"])
+    ours = Agent._instrument_default
+    assert isinstance(ours, InstrumentationSettings)
+    traceroot.instrument(integrations=["pydantic_ai"])
+    assert Agent._instrument_default is ours
     traceroot.uninstrument()
     assert Agent._instrument_default is False
     assert weather_agent(openai_server).run_sync(PROMPT).output == ANSWER
     assert spans.all() == []
+
+
+@pytest.mark.parametrize("mine", ["settings", True])
+def test_an_instrumentation_default_the_app_set_before_is_kept(
+    spans: Spans, openai_server: OpenAIServer, mine: Any
+) -> None:
+    """``logfire.instrument_pydantic_ai()`` or the app's own ``Agent.instrument_all``, before
+    traceroot: its spans keep going where it configured (here the process's provider, which is
+    traceroot's), and traceroot reads them."""
+    if mine == "settings":
+        mine = InstrumentationSettings(tracer_provider=None, include_content=False)
+    Agent.instrument_all(mine)
+    try:
+        traceroot.instrument(integrations=["pydantic_ai"])
+        assert Agent._instrument_default is mine
+        assert weather_agent(openai_server).run_sync(PROMPT).output == ANSWER
+        (run,) = checks.of_kind(spans.all(), semconv.TYPE_AGENT)
+        assert run.name == "weather_agent"  # read by traceroot's reader
+        traceroot.uninstrument()
+        assert Agent._instrument_default is mine
+        spans.clear()
+        assert weather_agent(openai_server).run_sync(PROMPT).output == ANSWER
+        # the app's spans still flow, no longer read by traceroot
+        assert "weather_agent" not in [span.name for span in spans.all()]
+        assert spans.all()
+    finally:
+        traceroot.uninstrument()
+        Agent.instrument_all(False)
+
+
+def test_an_instrumentation_default_the_app_set_after_is_kept(spans: Spans) -> None:
+    mine = InstrumentationSettings(tracer_provider=None, include_content=False)
+    traceroot.instrument(integrations=["pydantic_ai"])
+    try:
+        Agent.instrument_all(mine)
+        traceroot.uninstrument()
+        assert Agent._instrument_default is mine
+    finally:
+        traceroot.uninstrument()
+        Agent.instrument_all(False)
 
 
 def test_uninstrument_leaves_a_setting_the_app_made_since(spans: Spans) -> None:

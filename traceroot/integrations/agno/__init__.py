@@ -21,25 +21,28 @@ second exporter. So the instrumentor it is, with traceroot's readers on top
   Agno span becomes a plain span without usage (:mod:`traceroot.model_calls`).
 
 Agno sends a usage event per run to agno.com unless ``AGNO_TELEMETRY=false`` or the agent's
-``telemetry=False``. When the environment does not set ``AGNO_TELEMETRY`` at all, instrument()
-sets it to ``false`` (logged once) and uninstrument() removes it again: no telemetry leaves for a
-third party the user did not choose. Set ``AGNO_TELEMETRY=true`` before ``traceroot.instrument()``
-to keep Agno's.
+``telemetry=False``. While traceroot traces, an agent, team or workflow sends none unless the
+user chose: ``AGNO_TELEMETRY`` set (either way; Agno then decides as always) or ``telemetry=``
+passed to its constructor by the app. traceroot patches Agno's own decision
+(:mod:`traceroot.integrations.agno.telemetry`) and writes no environment variable; the first
+object it turns off is logged once. ``uninstrument()`` restores Agno's decision (an object already
+turned off stays off, as after Agno's own override).
 """
 
 from __future__ import annotations
 
-import os
 from typing import Final
 
 from traceroot import foreign
+from traceroot.integrations.agno.telemetry import VENDOR_TELEMETRY_ENV
 from traceroot.integrations.base import PatchTarget
 from traceroot.integrations.telemetry import InstrumentorIntegration
-from traceroot.logs import first_time, logger
 
 SCOPE: Final = "openinference.instrumentation.agno"
-VENDOR_TELEMETRY_ENV: Final = "AGNO_TELEMETRY"
 _TOOLS: Final = "traceroot.integrations.agno.tools"
+_TELEMETRY: Final = "traceroot.integrations.agno.telemetry"
+
+__all__ = ["SCOPE", "VENDOR_TELEMETRY_ENV", "AgnoIntegration"]
 
 
 class AgnoIntegration(InstrumentorIntegration):
@@ -54,11 +57,21 @@ class AgnoIntegration(InstrumentorIntegration):
         PatchTarget("agno.tools.function", "FunctionCall._execute", f"{_TOOLS}:execute", True),
         PatchTarget("agno.tools.function", "FunctionCall._aexecute", f"{_TOOLS}:aexecute", True),
         PatchTarget("agno.tools.function", "log_exception", f"{_TOOLS}:log_exception", True),
+        # Agno's usage events: off unless the user chose (see the module's docstring)
+        PatchTarget("agno.agent.agent", "Agent.__init__", f"{_TELEMETRY}:constructor", True),
+        PatchTarget("agno.team.team", "Team.__init__", f"{_TELEMETRY}:constructor", True),
+        PatchTarget(
+            "agno.workflow.workflow", "Workflow.__init__", f"{_TELEMETRY}:constructor", True
+        ),
+        PatchTarget("agno.agent._init", "set_telemetry", f"{_TELEMETRY}:set_telemetry", True),
+        PatchTarget("agno.team._init", "_set_telemetry", f"{_TELEMETRY}:set_telemetry", True),
+        PatchTarget(
+            "agno.workflow.workflow",
+            "Workflow._set_telemetry",
+            f"{_TELEMETRY}:set_telemetry",
+            True,
+        ),
     )
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._set_vendor_env = False
 
     def instrument(self) -> None:
         with self._lock:
@@ -68,21 +81,8 @@ class AgnoIntegration(InstrumentorIntegration):
             from traceroot.integrations.agno import spans
 
             foreign.read_scope(SCOPE, at_start=spans.at_start, at_export=spans.at_export)
-            if os.environ.get(VENDOR_TELEMETRY_ENV) is None:
-                os.environ[VENDOR_TELEMETRY_ENV] = "false"
-                self._set_vendor_env = True
-                if first_time("agno:vendor-telemetry"):
-                    logger.info(
-                        "traceroot: set %s=false so Agno sends no usage events to agno.com; "
-                        "set it to true before traceroot.instrument() to keep them",
-                        VENDOR_TELEMETRY_ENV,
-                    )
 
     def uninstrument(self) -> None:
         with self._lock:
             foreign.unread_scope(SCOPE)
-            if self._set_vendor_env:
-                if os.environ.get(VENDOR_TELEMETRY_ENV) == "false":
-                    del os.environ[VENDOR_TELEMETRY_ENV]
-                self._set_vendor_env = False
             super().uninstrument()

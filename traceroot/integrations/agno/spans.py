@@ -2,29 +2,29 @@
 
 At start, an agent or team span brings the run's Agno session and user: when no block sets them
 they become the trace's (as ``update_current_trace`` would), so every span of the run, the OpenAI
-calls traceroot records included, carries them. At export, agent spans take the agent's name and
-tool spans the GenAI tool attributes.
+calls traceroot records included, carries them. When a block sets them, the live span keeps the
+block's: the instrumentor writes the run's own ids right after the span started, over the ones
+the processor stamped, and those writes are turned back (:func:`_keep_ids`), so every processor
+and exporter of the provider sees the block's session. At export, agent spans take the agent's
+name and tool spans the GenAI tool attributes.
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Final
 
 from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import Span
 
-from traceroot import semconv, stamping
+from traceroot import foreign, semconv, stamping
 from traceroot.config import current as current_settings
 from traceroot.trace_state import open_traces
 
 _AGENT_NAME: Final = "agent.name"  # OpenInference's SpanAttributes.AGENT_NAME
 # Agno's instrumentor puts the call's arguments here
 _TOOL_PARAMETERS: Final = semconv.OPENINFERENCE_TOOL_PARAMETERS
-_NODE_ID: Final = "graph.node.id"  # unique per agent or team run
 _IDS: Final = (semconv.SESSION_ID, semconv.USER_ID)
-# graph.node.id -> the session and user stamped on an agent span at start, until it is exported.
-_restamp: dict[str, dict[str, Any]] = {}
-_MAX_RESTAMP: Final = 10_000
 
 
 def at_start(span: Span) -> None:
@@ -42,24 +42,50 @@ def at_start(span: Span) -> None:
         value = attributes.get(key)
         if isinstance(value, str) and value and not open_traces.has_override(trace_id, key):
             found[key] = value  # not set by a block, nor by an outer agent's run
-    node = attributes.get(_NODE_ID)
-    if kept and isinstance(node, str):
-        # The instrumentor sets the run's own ids again right after the span started, over the
-        # block's that the processor stamped: put those back at export.
-        if len(_restamp) >= _MAX_RESTAMP:
-            _restamp.pop(next(iter(_restamp)), None)
-        _restamp[node] = kept
+    if kept:
+        _keep_ids(span, trace_id, kept)
     if found:
         open_traces.update(trace_id, found)
 
 
+def _keep_ids(span: Span, trace_id: int, kept: dict[str, Any]) -> None:
+    """Have the live ``span`` keep the session and user a block set (``kept``) when its
+    instrumentor writes the run's own over them; values set for the whole trace later
+    (``update_current_trace``) still win, as they do on every span. The span's own
+    ``set_attribute(s)`` are shadowed on the instance by functions that hold it weakly: no
+    reference cycle keeps a finished span alive."""
+    owner = type(span)
+    ref = weakref.ref(span)
+
+    def value(key: str, given: Any) -> Any:
+        return open_traces.overrides_of(trace_id).get(key, kept[key])
+
+    def set_attribute(key: str, given: Any) -> None:
+        live = ref()
+        if live is not None:
+            owner.set_attribute(live, key, value(key, given) if key in kept else given)
+
+    def set_attributes(attributes: Any) -> None:
+        live = ref()
+        if live is None:
+            return
+        if not kept.keys().isdisjoint(attributes):
+            attributes = {
+                key: value(key, given) if key in kept else given
+                for key, given in attributes.items()
+            }
+        owner.set_attributes(live, attributes)
+
+    span.set_attribute = set_attribute  # type: ignore[method-assign,assignment]
+    span.set_attributes = set_attributes  # type: ignore[method-assign]
+
+
 def at_export(name: str, attributes: dict[str, Any]) -> str:
+    if not current_settings().capture_content:
+        # OpenInference's content settings were read at instrument()
+        foreign.drop_content(attributes)
     kind = attributes.get(semconv.OPENINFERENCE_SPAN_KIND)
     if kind == "AGENT":
-        node = attributes.get(_NODE_ID)
-        kept = _restamp.pop(node, None) if isinstance(node, str) else None
-        if kept:
-            attributes.update(kept)
         agent = attributes.get(_AGENT_NAME)
         if isinstance(agent, str) and agent:
             return agent

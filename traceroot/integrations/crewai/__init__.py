@@ -22,25 +22,25 @@ crew and agent spans. Names are fixed at export by :mod:`traceroot.integrations.
 A crew has no session of its own (its ``id`` names the Crew object, not a conversation): the
 session is the one of the active ``traceroot.using_attributes`` block.
 
-CrewAI's own telemetry: ``instrument()`` leaves an explicit setting alone
-(``CREWAI_DISABLE_TELEMETRY``, ``CREWAI_DISABLE_TRACKING`` or ``OTEL_SDK_DISABLED`` in the
-environment, whatever its value), but when none is set, it sets ``CREWAI_DISABLE_TELEMETRY=true``,
-so CrewAI's anonymous usage telemetry does not leave for its vendor, and logs that once;
-``uninstrument()`` removes it again. CrewAI reads the variable on every telemetry call, so this
-holds whenever CrewAI was imported. CrewAI tracing (AMP) is left alone: it runs only when the
-user asks for it (``CREWAI_TRACING_ENABLED``, ``tracing=True``, or the consent CrewAI asks for
-after a first run), on its own provider, and does not touch traceroot's.
+CrewAI's own telemetry: while traceroot traces, CrewAI's anonymous usage telemetry to its vendor
+is off unless the user chose (``CREWAI_DISABLE_TELEMETRY``, ``CREWAI_DISABLE_TRACKING`` or
+``OTEL_SDK_DISABLED`` in the environment, whatever its value: CrewAI then decides as always).
+traceroot patches CrewAI's own decision, ``Telemetry._is_telemetry_disabled`` (asked on every
+telemetry call and when its provider would be made), writes no environment variable, and logs
+the first time it says off; ``uninstrument()`` restores the decision. CrewAI tracing (AMP) is
+left alone: it runs only when the user asks for it (``CREWAI_TRACING_ENABLED``,
+``tracing=True``, or the consent CrewAI asks for after a first run), on its own provider, and does
+not touch traceroot's.
 """
 
 from __future__ import annotations
 
-import os
-from typing import Final
+from typing import Any, Final
 
 from traceroot import foreign
-from traceroot.integrations.base import PatchTarget
+from traceroot.integrations.base import BaseIntegration, PatchTarget, Wrapper
 from traceroot.integrations.telemetry import InstrumentorIntegration
-from traceroot.logs import first_time, logger
+from traceroot.integrations.vendor_telemetry import turned_off, user_chose
 
 # CrewAI's opt-outs of its anonymous telemetry (crewai_core.telemetry); OTEL_SDK_DISABLED is
 # one of them, but it switches off every OpenTelemetry SDK provider, traceroot's too.
@@ -49,8 +49,6 @@ TELEMETRY_OPT_OUTS: Final = (
     "CREWAI_DISABLE_TRACKING",
     "OTEL_SDK_DISABLED",
 )
-_OPT_OUT: Final = "CREWAI_DISABLE_TELEMETRY"
-_OPTED_OUT: Final = "true"
 _ASYNC: Final = "traceroot.integrations.crewai.native_async"
 
 
@@ -68,11 +66,15 @@ class CrewAIIntegration(InstrumentorIntegration):
         PatchTarget(
             "crewai.task", "Task._aexecute_core", f"{_ASYNC}:task_aexecute_core", optional=True
         ),
+        # CrewAI's anonymous telemetry: off unless the user chose (crewai's own Telemetry asks
+        # the same classmethod of crewai_core's)
+        PatchTarget(
+            "crewai_core.telemetry",
+            "Telemetry._is_telemetry_disabled",
+            "traceroot.integrations.crewai:telemetry_disabled",
+            optional=True,
+        ),
     )
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._set_opt_out = False
 
     def instrument(self) -> None:
         with self._lock:
@@ -82,7 +84,6 @@ class CrewAIIntegration(InstrumentorIntegration):
             from traceroot.integrations.crewai import reader
 
             foreign.read_scope(reader.SCOPE, at_export=reader.read)
-            self._keep_telemetry_home()
 
     def uninstrument(self) -> None:
         with self._lock:
@@ -90,21 +91,15 @@ class CrewAIIntegration(InstrumentorIntegration):
             from traceroot.integrations.crewai import reader
 
             foreign.unread_scope(reader.SCOPE)
-            if self._set_opt_out and os.environ.get(_OPT_OUT) == _OPTED_OUT:
-                del os.environ[_OPT_OUT]
-            self._set_opt_out = False
 
-    def _keep_telemetry_home(self) -> None:
-        """Turn CrewAI's anonymous telemetry off, unless the user chose either way."""
-        if any(variable in os.environ for variable in TELEMETRY_OPT_OUTS):
-            return
-        os.environ[_OPT_OUT] = _OPTED_OUT
-        self._set_opt_out = True
-        if first_time("crewai:telemetry-off"):
-            logger.info(
-                "traceroot: CrewAI's anonymous telemetry to its vendor is off "
-                "(%s=%s); set %s=false before traceroot.instrument() to keep it on",
-                _OPT_OUT,
-                _OPTED_OUT,
-                _OPT_OUT,
-            )
+
+def telemetry_disabled(integration: BaseIntegration) -> Wrapper:
+    """``Telemetry._is_telemetry_disabled()``: CrewAI's answer when the user chose, else yes."""
+
+    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if user_chose(TELEMETRY_OPT_OUTS):
+            return wrapped(*args, **kwargs)
+        turned_off("CrewAI", "set CREWAI_DISABLE_TELEMETRY=false")
+        return True
+
+    return wrapper

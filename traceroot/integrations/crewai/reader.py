@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from traceroot import genai, semconv
+from traceroot import foreign, genai, semconv
 from traceroot.config import current as current_settings
 
 SCOPE: Final = "openinference.instrumentation.crewai"
@@ -32,6 +32,10 @@ _CREW_CONTENT: Final = ("crew_inputs", "crew_agents", "crew_tasks")
 
 def read(name: str, attributes: dict[str, Any]) -> str:
     """The span's name; fills in the tool-call attributes of a tool span."""
+    if not current_settings().capture_content:
+        # OpenInference's content settings were read at instrument(); the crew's own keys are
+        # written whatever they say.
+        foreign.drop_content(attributes, _CREW_CONTENT)
     kind = attributes.get(semconv.OPENINFERENCE_SPAN_KIND)
     if kind == "AGENT":
         role = attributes.get(_GRAPH_NODE_ID)
@@ -40,12 +44,12 @@ def read(name: str, attributes: dict[str, Any]) -> str:
         _read_tool(attributes)
         tool = attributes.get(semconv.OPENINFERENCE_TOOL_NAME)
         return tool if isinstance(tool, str) and tool else name
-    if kind == "CHAIN" and _CREW_ID in attributes:
-        if not current_settings().capture_content:
-            for key in _CREW_CONTENT:
-                attributes.pop(key, None)
-        if name == f"Crew_{attributes[_CREW_ID]}.kickoff":
-            return "Crew.kickoff"
+    if (
+        kind == "CHAIN"
+        and _CREW_ID in attributes
+        and name == f"Crew_{attributes[_CREW_ID]}.kickoff"
+    ):
+        return "Crew.kickoff"
     return name
 
 

@@ -5,7 +5,8 @@ The instrumentor names a tool span ``<tool>.__call__`` (``.acall``) and records 
 arguments of ``Tool.__call__(**kwargs)`` (``{"kwargs": {...}}``) and the JSON of the result. At
 start (on the live span, so every destination sees it) the span takes the tool's name and
 ``gen_ai.tool.name``; at export (on traceroot's copy) the arguments and result go under
-``gen_ai.tool.call.arguments`` / ``gen_ai.tool.call.result``.
+``gen_ai.tool.call.arguments`` / ``gen_ai.tool.call.result``. With content capture off, no span
+of the instrumentor's keeps content at export, whatever the instrumentor was set up with.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any, Final
 
 from opentelemetry.sdk.trace import Span
 
-from traceroot import semconv, spans
+from traceroot import foreign, semconv, spans
+from traceroot.config import current as current_settings
 
 SCOPE: Final = "openinference.instrumentation.dspy"
 # Values of openinference.span.kind.
@@ -35,6 +37,9 @@ def read_at_start(span: Span) -> None:
 
 
 def read_at_export(name: str, attributes: dict[str, Any]) -> str:
+    if not current_settings().capture_content:
+        # OpenInference's content settings were read at instrument()
+        foreign.drop_content(attributes)
     if attributes.get(semconv.OPENINFERENCE_SPAN_KIND) != _TOOL:
         return name
     name = tool_name(name)

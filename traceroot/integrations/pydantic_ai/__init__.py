@@ -22,6 +22,9 @@ anywhere else: no Logfire, no exporter of Pydantic AI's.
 - A run's ``conversation_id`` (Pydantic AI's, kept across the runs of one conversation) is the
   trace's session when no ``using_attributes`` block or ``update_current_trace`` names one.
 
+An app that set its own default before traceroot (``logfire.instrument_pydantic_ai()``, its own
+``Agent.instrument_all(...)``) keeps it: traceroot only reads the spans that reach its tracer
+provider (logged once). One set after traceroot replaces traceroot's, as it would any other.
 ``uninstrument()`` puts the previous ``Agent.instrument_all`` setting back. Agents given their own
 instrumentation (``agent.instrument``, the ``Instrumentation`` capability) keep it: traceroot
 changes only the default; with content off, their content is still left out of what it exports.
@@ -33,6 +36,7 @@ from typing import Any, ClassVar
 
 from traceroot.foreign import read_scope, unread_scope
 from traceroot.integrations.base import BaseIntegration
+from traceroot.logs import first_time, logger
 
 _UNSET: Any = object()
 
@@ -51,25 +55,37 @@ class PydanticAIIntegration(BaseIntegration):
         self._installed: Any = None  # what traceroot set it to
 
     def instrument(self) -> None:
-        """Make traceroot's instrumentation settings the default of every agent. Idempotent."""
+        """Make traceroot's instrumentation settings the default of every agent, unless the app
+        chose a default of its own already. Idempotent."""
         with self._lock:
             if self._instrumented:
                 return
             from pydantic_ai import Agent
 
-            from traceroot.integrations.pydantic_ai.settings import instrumentation_settings
             from traceroot.integrations.pydantic_ai.spans import at_export, at_start
 
-            settings = instrumentation_settings()
             read_scope(self.scope, at_start=at_start, at_export=at_export)
-            self._previous = vars(Agent).get("_instrument_default", _UNSET)
-            Agent.instrument_all(settings)
-            self._installed = settings
+            previous = vars(Agent).get("_instrument_default", _UNSET)
+            if previous is _UNSET or previous is False:
+                from traceroot.integrations.pydantic_ai.settings import instrumentation_settings
+
+                settings = instrumentation_settings()
+                self._previous = previous
+                Agent.instrument_all(settings)
+                self._installed = settings
+            elif first_time("pydantic_ai:own-default"):
+                # ``logfire.instrument_pydantic_ai()`` or the app's own ``instrument_all``: its
+                # spans go where it configured; traceroot reads those that reach its provider.
+                logger.info(
+                    "traceroot: Pydantic AI's agents already have an instrumentation default "
+                    "(Agent.instrument_all); traceroot keeps it and reads the spans that reach "
+                    "its tracer provider"
+                )
             super().instrument()
 
     def uninstrument(self) -> None:
         """Put the previous ``Agent.instrument_all`` setting back, unless the app set another
-        since."""
+        since (or had its own before traceroot, which then was never replaced)."""
         with self._lock:
             installed, self._installed = self._installed, None
             previous, self._previous = self._previous, _UNSET
@@ -81,5 +97,6 @@ class PydanticAIIntegration(BaseIntegration):
                         delattr(Agent, "_instrument_default")
                     else:
                         Agent.instrument_all(previous)
+            if self._instrumented:
                 unread_scope(self.scope)
             super().uninstrument()

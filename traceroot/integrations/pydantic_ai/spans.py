@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from opentelemetry.sdk.trace import Span
 
-from traceroot import semconv, spans
+from traceroot import foreign, semconv, spans
 from traceroot.config import current as current_settings
 from traceroot.trace_state import open_traces
 
@@ -36,19 +36,12 @@ _AGENT_RUN: Final = "agent run"  # data format 2 and older
 _RUNNING_TOOL: Final = "running tool"
 _OLD_AGENT_NAME: Final = "agent_name"
 _TOOL_RESPONSE: Final = "tool_call_response"
-SYSTEM_INSTRUCTIONS: Final = semconv.GEN_AI_SYSTEM_INSTRUCTIONS
 # With content off, Pydantic AI still writes its messages' outline (roles, part types, tool
 # names); traceroot's spans then hold no messages at all, and neither do these. The content keys
 # go too, for an agent given Pydantic AI's own settings (``instrument=True``), which keep it.
-_CONTENT: Final = (
-    semconv.GEN_AI_INPUT_MESSAGES,
-    semconv.GEN_AI_OUTPUT_MESSAGES,
-    SYSTEM_INSTRUCTIONS,
-    ALL_MESSAGES,
-    FINAL_RESULT,
-    semconv.GEN_AI_TOOL_CALL_ARGUMENTS,
-    semconv.GEN_AI_TOOL_CALL_RESULT,
-)
+# Data formats 1 and 2 (an agent given them itself) keep messages in ``events`` and a tool's
+# arguments and result in ``tool_arguments`` / ``tool_response``.
+_CONTENT: Final = (ALL_MESSAGES, FINAL_RESULT, "events", "tool_arguments", "tool_response")
 
 
 def at_start(span: Span) -> None:
@@ -90,8 +83,7 @@ def _type_older(span: Span, attributes: Mapping[str, Any]) -> str | None:
 def at_export(name: str, attributes: dict[str, Any]) -> str:
     """Read one finished span's attributes in place; returns its name."""
     if not current_settings().capture_content:
-        for key in _CONTENT:
-            attributes.pop(key, None)
+        foreign.drop_content(attributes, _CONTENT)
     operation = attributes.get(semconv.GEN_AI_OPERATION_NAME)
     if operation == semconv.OPERATION_CHAT:
         reasoning = attributes.get(REASONING_TOKENS)

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from traceroot import semconv
+from traceroot import foreign, semconv
 from traceroot.config import current as current_settings
 
 _RUN_SUFFIX: Final = ".run"
-# The run's task and extra arguments, which the instrumentor's content settings do not hide.
+# The run's task and extra arguments, which the instrumentor's content settings do not hide (the
+# OpenInference content those settings hide goes too: they were read at instrument()).
 _CONTENT: Final = ("smolagents.task", "smolagents.additional_args")
 
 
 def at_export(name: str, attributes: dict[str, Any]) -> str:
     content = current_settings().capture_content
     if not content:
-        for key in _CONTENT:
-            attributes.pop(key, None)
+        foreign.drop_content(attributes, _CONTENT)
     kind = attributes.get(semconv.OPENINFERENCE_SPAN_KIND)
     if kind == "AGENT":
         return name.removesuffix(_RUN_SUFFIX) or name
