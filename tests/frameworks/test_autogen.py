@@ -210,6 +210,21 @@ def test_uninstrument_restores(spans: Spans, openai_server: OpenAIServer) -> Non
     assert not [span for span in spans.all() if span.instrumentation_scope.name == "traceroot"]
 
 
+def test_instrument_twice_patches_once(spans: Spans, openai_server: OpenAIServer) -> None:
+    from autogen_core.tools import _function_tool
+
+    original = _function_tool.FunctionTool.__dict__["run"]
+    traceroot.instrument(integrations=["autogen", "openai"])
+    traceroot.instrument(integrations=["autogen", "openai"])
+    try:
+        assert _function_tool.FunctionTool.__dict__["run"].__wrapped__ is original
+        run(openai_server)
+    finally:
+        traceroot.uninstrument()
+    assert _function_tool.FunctionTool.__dict__["run"] is original
+    assert_two_tool_rounds(spans.all(), openai_server)  # one span per run, tool and model call
+
+
 def test_status_is_active_with_nothing_more_to_install(traced: Spans) -> None:
     # AutoGen's telemetry is its own: no package to install, so never "telemetry package missing".
     (status,) = [s for s in traceroot.integrations_status() if s.name == "autogen"]

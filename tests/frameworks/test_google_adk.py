@@ -213,6 +213,21 @@ def test_uninstrument_restores(spans: Spans, openai_server: OpenAIServer) -> Non
     assert semconv.USER_ID not in tools[0].attributes
 
 
+def test_instrument_twice_patches_once(spans: Spans, openai_server: OpenAIServer) -> None:
+    original = Runner.__dict__["run_async"]
+    traceroot.instrument(integrations=["google_adk", "openai"])
+    traceroot.instrument(integrations=["google_adk", "openai"])
+    try:
+        assert Runner.__dict__["run_async"].__wrapped__ is original
+        run(openai_server)
+    finally:
+        traceroot.uninstrument()
+    assert Runner.__dict__["run_async"] is original
+    spans_of_the_run = spans.all()
+    assert_two_tool_rounds(spans_of_the_run, openai_server)  # one span per run, step and call
+    checks.session_everywhere(spans_of_the_run, "adk-session", "adk-user")
+
+
 def test_status_is_active_with_nothing_more_to_install(traced: Spans) -> None:
     # ADK's telemetry is its own: no package to install, so never "telemetry package missing".
     (status,) = [s for s in traceroot.integrations_status() if s.name == "google_adk"]
