@@ -811,6 +811,38 @@ def test_an_integration_reads_its_framework_scope_at_start_and_at_export(spans: 
     assert "framework.seen_at_start" not in (theirs.attributes or {})
 
 
+def test_a_framework_scope_exports_each_exception_once(spans: Spans) -> None:
+    """A framework that records a failure on its span, then lets it out of
+    ``start_as_current_span``, which records it again: one exception event is exported. The
+    same failure raised twice from one place (a retry) is two."""
+    framework = trace.get_tracer("some.framework.telemetry")
+
+    def fail(attempt: int) -> None:
+        raise ValueError("no station" if attempt else "first")
+
+    def tool() -> None:
+        with framework.start_as_current_span("tool") as span:
+            for attempt in range(3):
+                try:
+                    fail(attempt)
+                except ValueError as error:
+                    span.record_exception(error)
+                    if attempt == 2:
+                        raise
+
+    foreign.read_scope("some.framework.telemetry", at_export=lambda name, attributes: name)
+    try:
+        with pytest.raises(ValueError):
+            tool()
+    finally:
+        foreign.unread_scope("some.framework.telemetry")
+    (failed,) = spans.all()
+    assert failed.status.status_code is StatusCode.ERROR
+    messages = [event.attributes["exception.message"] for event in failed.events]
+    assert messages == ["first", "no station", "no station"]
+    assert [event.name for event in failed.events] == ["exception"] * 3
+
+
 def test_a_failing_scope_reader_loses_no_span(
     spans: Spans, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,7 +19,6 @@ traceroot's own spans pass through untouched, at the cost of one comparison.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
@@ -64,6 +63,9 @@ ExportReader = Callable[[str, dict[str, Any]], str]
 # Per instrumentation scope, what the integration that switched that telemetry on knows of it:
 # at start, a fix on the live span (stamped and typed already); at export, on the copy's
 # attributes (read in place), returning the span's name. One dict lookup per foreign span.
+# A span of a scope with an export reader is also exported with each exception recorded once
+# (:mod:`traceroot.reading`): frameworks that record a failure on their span themselves, then
+# let it out of ``start_as_current_span``, which records it again.
 start_readers: dict[str, StartReader] = {}
 export_readers: dict[str, ExportReader] = {}
 
@@ -77,23 +79,6 @@ def read_scope(
         start_readers[scope] = at_start
     if at_export is not None:
         export_readers[scope] = at_export
-
-
-def record_each_exception_once(span: Span) -> None:
-    """Have ``span`` keep one exception event per exception: for a framework that records a
-    failure on its span itself, then lets it out of ``start_as_current_span``, which records it
-    again (a start reader calls this on the live span)."""
-    record = span.record_exception
-    seen: list[int] = []  # ids: the exception is alive (propagating) between the two calls
-
-    @functools.wraps(record)
-    def record_exception(exception: BaseException, *args: Any, **kwargs: Any) -> None:
-        if id(exception) in seen:
-            return
-        seen.append(id(exception))
-        record(exception, *args, **kwargs)
-
-    span.record_exception = record_exception  # type: ignore[method-assign]
 
 
 # Content (prompts, replies, inputs, outputs, tool arguments and results) under the names other

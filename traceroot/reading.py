@@ -8,10 +8,10 @@ as the same object. See :mod:`traceroot.foreign` for what happens at start.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import Event, ReadableSpan
 
 from traceroot import genai, semconv, spans
 from traceroot.config import current as current_settings
@@ -22,6 +22,7 @@ from traceroot.serialize import json_object
 from traceroot.spans import TRACER_NAME, SpanKind
 
 _reading = contained("reading.read")
+_TRACEBACK: Final = "Traceback (most recent call last):\n"
 _LLM: Final = SpanKind.LLM.value
 _SPAN: Final = SpanKind.SPAN.value
 _OPENINFERENCE_OPERATIONS: Final = {
@@ -42,13 +43,17 @@ def read(span: ReadableSpan) -> ReadableSpan:
     # A plain dict: the span's own mapping raises and catches a KeyError per absent key.
     original = dict(span.attributes or {})
     name = span.name
+    events = span.events
     reader = export_readers.get(scope.name) if scope is not None and export_readers else None
     if reader is not None:
         with _reading:
             name = reader(name, original)
+        if len(events) > 1:
+            with _reading:
+                events = _each_exception_once(events)
     kind = original.get(semconv.SPAN_TYPE) or kind_at_start(original)
     if kind is None:
-        return span if reader is None else _copy(span, original, name)
+        return span if reader is None else _copy(span, original, name, events)
     if covered(FRAMEWORK_SCOPES.get(scope.name if scope else "")):
         kind = _SPAN  # a repeat of traceroot's own span for the same run: counted there
     elif kind == _LLM and semconv.SPAN_TYPE not in original and _saw_a_call_inside(span):
@@ -66,7 +71,34 @@ def read(span: ReadableSpan) -> ReadableSpan:
             # encloses another, a chain that sums its children) would count it twice.
             for key in [key for key in attributes if is_usage(key)]:
                 del attributes[key]
-    return _copy(span, attributes, name)
+    return _copy(span, attributes, name, events)
+
+
+def _each_exception_once(events: Sequence[Event]) -> Sequence[Event]:
+    """``events`` without the repeats of an exception: for a span of a framework that records a
+    failure on its span itself, then lets it out of ``start_as_current_span``, which records it
+    again. A repeat has the type and message of an earlier exception event and its stack, grown
+    by the frames the exception left since (at least ``use_span``'s); an exception raised again
+    from the same place (a retry) has the same stack, and is kept."""
+    kept: list[Event] = []
+    earlier: list[tuple[object, object, str]] = []
+    for event in events:
+        if event.name == semconv.EXCEPTION_EVENT:
+            attributes = event.attributes or {}
+            kind = attributes.get(semconv.EXCEPTION_TYPE)
+            message = attributes.get(semconv.EXCEPTION_MESSAGE)
+            # The last section: a chained exception's stack starts with its cause's.
+            stack = str(attributes.get(semconv.EXCEPTION_STACKTRACE, "")).rpartition(_TRACEBACK)[2]
+            if any(
+                (kind, message) == (seen_kind, seen_message)
+                and len(stack) > len(seen_stack)
+                and stack.endswith(seen_stack)
+                for seen_kind, seen_message, seen_stack in earlier
+            ):
+                continue
+            earlier.append((kind, message, stack))
+        kept.append(event)
+    return events if len(kept) == len(events) else tuple(kept)
 
 
 def _saw_a_call_inside(span: ReadableSpan) -> bool:
@@ -80,14 +112,16 @@ def _saw_a_call_inside(span: ReadableSpan) -> bool:
     return model_calls.started_between(context.trace_id, span.start_time, span.end_time)
 
 
-def _copy(span: ReadableSpan, attributes: dict[str, Any], name: str) -> ReadableSpan:
+def _copy(
+    span: ReadableSpan, attributes: dict[str, Any], name: str, events: Sequence[Event]
+) -> ReadableSpan:
     return ReadableSpan(
         name=name,
         context=span.context,
         parent=span.parent,
         resource=span.resource,
         attributes=attributes,
-        events=span.events,
+        events=events,
         links=span.links,
         kind=span.kind,
         status=span.status,

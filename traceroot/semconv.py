@@ -107,6 +107,11 @@ SERVER_PORT: Final = "server.port"
 HTTP_RESPONSE_STATUS_CODE: Final = "http.response.status_code"
 # A resource attribute, not a span's: read into each stored record, written back on replay.
 SERVICE_NAME: Final = "service.name"
+# The exception event (``Span.record_exception``) and its attributes.
+EXCEPTION_EVENT: Final = "exception"
+EXCEPTION_TYPE: Final = "exception.type"
+EXCEPTION_MESSAGE: Final = "exception.message"
+EXCEPTION_STACKTRACE: Final = "exception.stacktrace"
 
 # -- Other instrumentations' names, read by the reader of foreign spans (traceroot.foreign) -----
 # Older GenAI conventions (OpenLLMetry, earlier contrib versions) and provider spellings.

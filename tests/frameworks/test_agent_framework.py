@@ -235,6 +235,45 @@ def test_user_exception_propagates(traced: Spans, openai_server: OpenAIServer) -
     assert root.status.status_code.name == "ERROR"
 
 
+def test_instrument_twice_makes_one_span_per_call(
+    spans: Spans, openai_server: OpenAIServer
+) -> None:
+    before = OBSERVABILITY_SETTINGS.enable_instrumentation
+    OBSERVABILITY_SETTINGS.enable_instrumentation = False  # an app that had it off
+    try:
+        traceroot.instrument(integrations=["agent_framework", "openai"])
+        traceroot.instrument(integrations=["agent_framework", "openai"])
+        with traceroot.using_attributes(session_id="s-1"):
+            assert "noon" in _run(_agent(openai_server))
+        traceroot.uninstrument()
+        # The app's setting saved once, by the first instrument(), so put back as it was.
+        assert OBSERVABILITY_SETTINGS.enable_instrumentation is False
+    finally:
+        traceroot.uninstrument()
+        OBSERVABILITY_SETTINGS.enable_instrumentation = before
+    _assert_shape(spans, openai_server)  # one agent, two tool and three model spans
+    checks.session_everywhere(spans.all(), "s-1", None)
+
+
+def test_internal_error_is_contained(
+    traced: Spans, openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any) -> Any:
+        raise ValueError("traceroot bug")
+
+    monkeypatch.setenv("TRACEROOT_STRICT", "0")  # contained and logged, as in an app
+    monkeypatch.setattr(readers, "_conversation_above", broken)  # the start reader fails
+    monkeypatch.setattr(readers, "current_settings", broken)  # and so does the export reader
+    answer = _run(_agent(openai_server), session=AgentSession(service_session_id="conv-42"))
+    assert "noon" in answer  # the run goes on, its answer unchanged
+    finished = traced.all()
+    root = checks.one_trace(finished)
+    assert root.name == f"invoke_agent {AGENT}"
+    tools = checks.of_kind(finished, semconv.TYPE_TOOL)
+    assert [tool.name for tool in tools] == ["execute_tool get_weather", "execute_tool get_time"]
+    checks.usage_once(finished, _model_requests(openai_server))
+
+
 def test_status_is_active(traced: Spans) -> None:
     (status,) = [s for s in traceroot.integrations_status() if s.name == "agent_framework"]
     assert status.state.value == "active"

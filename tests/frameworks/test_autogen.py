@@ -4,6 +4,8 @@ AutoGen's own spans and traceroot's OpenAI spans, read as one trace."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,8 +13,8 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
 import traceroot
-from traceroot import semconv
-from traceroot.integrations.autogen import AutoGenIntegration
+from traceroot import foreign, semconv
+from traceroot.integrations.autogen import SCOPE, AutoGenIntegration
 
 from ..conftest import Spans, parent_of, span_id
 from ..integrations.conftest import API_KEY
@@ -149,6 +151,32 @@ def test_tool_error_is_recorded_once(traced: Spans, openai_server: OpenAIServer)
     checks.usage_once(spans, model_requests(openai_server))
 
 
+def test_spans_are_freed_without_the_cycle_collector(
+    traced: Spans, openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # traceroot's readers leave no reference cycle through AutoGen's live spans: once exported,
+    # each is freed as soon as AutoGen lets go of it (memory stays flat over many runs).
+    made: list[weakref.ref[Any]] = []
+    read_at_start = foreign.start_readers[SCOPE]
+
+    def reading(span: Any) -> None:
+        made.append(weakref.ref(span))
+        read_at_start(span)
+
+    monkeypatch.setitem(foreign.start_readers, SCOPE, reading)
+    run(openai_server)  # once, for what a first run sets up for good
+    made.clear()
+    gc.collect()
+    gc.disable()
+    try:
+        run(openai_server)
+        alive = [span.name for span in (ref() for ref in made) if span is not None]
+    finally:
+        gc.enable()
+    assert len(made) == 3, len(made)  # the agent and its two tool calls
+    assert alive == []
+
+
 def test_content_off(traced: Spans, openai_server: OpenAIServer, settings_override: Any) -> None:
     settings_override(capture_content=False)
     run(openai_server)
@@ -180,6 +208,21 @@ def test_uninstrument_restores(spans: Spans, openai_server: OpenAIServer) -> Non
     assert [span.name for span in tools] == ["execute_tool get_weather", "execute_tool get_time"]
     assert semconv.GEN_AI_TOOL_CALL_ARGUMENTS not in tools[0].attributes
     assert not [span for span in spans.all() if span.instrumentation_scope.name == "traceroot"]
+
+
+def test_instrument_twice_patches_once(spans: Spans, openai_server: OpenAIServer) -> None:
+    from autogen_core.tools import _function_tool
+
+    original = _function_tool.FunctionTool.__dict__["run"]
+    traceroot.instrument(integrations=["autogen", "openai"])
+    traceroot.instrument(integrations=["autogen", "openai"])
+    try:
+        assert _function_tool.FunctionTool.__dict__["run"].__wrapped__ is original
+        run(openai_server)
+    finally:
+        traceroot.uninstrument()
+    assert _function_tool.FunctionTool.__dict__["run"] is original
+    assert_two_tool_rounds(spans.all(), openai_server)  # one span per run, tool and model call
 
 
 def test_status_is_active_with_nothing_more_to_install(traced: Spans) -> None:

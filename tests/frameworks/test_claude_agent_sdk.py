@@ -223,6 +223,46 @@ def test_a_run_forgotten_past_the_limit_ends_its_model_span(
     assert len(checks.of_kind(traced.all(), semconv.TYPE_LLM)) == 2
 
 
+def test_instrument_twice_makes_one_span_per_call(spans: Spans) -> None:
+    from claude_agent_sdk._internal import client
+
+    original = client.parse_message
+    traceroot.instrument(integrations=["claude_agent_sdk"])
+    traceroot.instrument(integrations=["claude_agent_sdk"])
+    try:
+        assert client.parse_message.__wrapped__ is original
+        assert not hasattr(claude_agent_sdk.query.__wrapped__, "__wrapped__")  # the instrumentor
+        _query()
+    finally:
+        traceroot.uninstrument()
+    finished = spans.all()
+    root = checks.one_trace(finished)
+    assert root.name == AGENT_SPAN
+    assert [tool.name for tool in checks.of_kind(finished, semconv.TYPE_TOOL)] == ["Bash", "Read"]
+    llm = checks.usage_once(finished, len(CALLS))
+    assert sum(_usage(s, semconv.GEN_AI_USAGE_OUTPUT_TOKENS) for s in llm) == TOTAL_OUTPUT
+    assert len(finished) == 1 + 2 + len(CALLS)
+
+
+def test_internal_error_is_contained(traced: Spans, monkeypatch: pytest.MonkeyPatch) -> None:
+    from traceroot.integrations.claude_agent_sdk import readers, turns
+
+    def broken(*args: Any) -> Any:
+        raise ValueError("traceroot bug")
+
+    monkeypatch.setenv("TRACEROOT_STRICT", "0")  # contained and logged, as in an app
+    monkeypatch.setattr(turns, "_assistant", broken)  # the model-call spans fail
+    monkeypatch.setattr(readers, "current_settings", broken)  # and the export reader
+    messages = _query()
+    # The run goes on, every message of the CLI's parsed and handed on.
+    assert len(messages) == len(conversation())
+    assert type(messages[-1]).__name__ == "ResultMessage"
+    finished = traced.all()
+    root = checks.one_trace(finished)
+    assert root.name == AGENT_SPAN
+    assert [tool.name for tool in checks.of_kind(finished, semconv.TYPE_TOOL)] == ["Bash", "Read"]
+
+
 def test_status_says_the_telemetry_package_is_missing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

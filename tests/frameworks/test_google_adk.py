@@ -5,7 +5,10 @@ one trace."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import inspect
 import os
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,8 +16,8 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
 import traceroot
-from traceroot import semconv
-from traceroot.integrations.google_adk import GoogleADKIntegration
+from traceroot import foreign, semconv
+from traceroot.integrations.google_adk import SCOPE, GoogleADKIntegration
 
 from ..conftest import Spans, parent_of, run_script, span_id
 from ..integrations.conftest import API_KEY
@@ -210,6 +213,21 @@ def test_uninstrument_restores(spans: Spans, openai_server: OpenAIServer) -> Non
     assert semconv.USER_ID not in tools[0].attributes
 
 
+def test_instrument_twice_patches_once(spans: Spans, openai_server: OpenAIServer) -> None:
+    original = Runner.__dict__["run_async"]
+    traceroot.instrument(integrations=["google_adk", "openai"])
+    traceroot.instrument(integrations=["google_adk", "openai"])
+    try:
+        assert Runner.__dict__["run_async"].__wrapped__ is original
+        run(openai_server)
+    finally:
+        traceroot.uninstrument()
+    assert Runner.__dict__["run_async"] is original
+    spans_of_the_run = spans.all()
+    assert_two_tool_rounds(spans_of_the_run, openai_server)  # one span per run, step and call
+    checks.session_everywhere(spans_of_the_run, "adk-session", "adk-user")
+
+
 def test_status_is_active_with_nothing_more_to_install(traced: Spans) -> None:
     # ADK's telemetry is its own: no package to install, so never "telemetry package missing".
     (status,) = [s for s in traceroot.integrations_status() if s.name == "google_adk"]
@@ -262,9 +280,12 @@ def test_early_break_ends_the_run_and_leaves_no_context(
         await sessions.create_session(app_name=APP, user_id="u", session_id="s")
         message = types.Content(role="user", parts=[types.Part(text="Weather?")])
         events = runner.run_async(user_id="u", session_id="s", new_message=message)
+        assert inspect.isasyncgen(events)  # what ADK returns, as ADK returns it
         async for _ in events:
             break
+        assert events.ag_frame is not None
         await events.aclose()
+        assert events.ag_frame is None  # closed, and ADK's run with it
         assert traceroot.get_current_trace_id() is None
         with traceroot.start_span("after"):
             pass
@@ -272,8 +293,118 @@ def test_early_break_ends_the_run_and_leaves_no_context(
     asyncio.run(main())
     after = traced.one("after")
     assert semconv.SESSION_ID not in after.attributes  # the run's session did not leak out
-    (agent_span,) = checks.of_kind(traced.all(), semconv.TYPE_AGENT)
-    assert agent_span.attributes[semconv.SESSION_ID] == "s"
+    run_spans = [span for span in traced.all() if span is not after]
+    root = checks.one_trace(run_spans)  # every span of the run ended, the root included
+    assert checks.names([root]) == ["invoke_workflow weather_agent[span]"]
+    (agent_span,) = checks.of_kind(run_spans, semconv.TYPE_AGENT)
+    assert agent_span.end_time is not None
+    checks.session_everywhere(run_spans, "s", "u")
+    assert model_requests(openai_server) == 1  # stopped after the first event
+
+
+def test_error_thrown_into_the_run_reaches_adk(traced: Spans, openai_server: OpenAIServer) -> None:
+    model = LiteLlm(model="openai/two-tools", api_base=openai_server.url, api_key=API_KEY)
+    agent = LlmAgent(name="weather_agent", model=model, tools=[get_weather, get_time])
+    sessions = InMemorySessionService()
+    runner = Runner(agent=agent, app_name=APP, session_service=sessions)
+
+    class StopRunError(Exception):
+        pass
+
+    stop = StopRunError("the user stopped the run")
+
+    async def main() -> None:
+        await sessions.create_session(app_name=APP, user_id="u", session_id="s")
+        message = types.Content(role="user", parts=[types.Part(text="Weather?")])
+        events = runner.run_async(user_id="u", session_id="s", new_message=message)
+        await events.__anext__()
+        with pytest.raises(StopRunError) as raised:
+            await events.athrow(stop)
+        assert raised.value is stop  # the same exception object, back out of ADK's generator
+        assert events.ag_frame is None
+
+        assert traceroot.get_current_trace_id() is None
+
+    asyncio.run(main())
+    root = checks.one_trace(traced.all())  # every span of the run ended, the root included
+    assert checks.names([root]) == ["invoke_workflow weather_agent[span]"]
+    checks.session_everywhere(traced.all(), "s", "u")
+
+
+def test_session_of_a_run_not_started_by_a_runner_is_on_the_live_span(
+    traced: Spans, openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ADK's own run method, not traceroot's wrapper: no session in force, only ADK's
+    # gen_ai.conversation.id, read as the session on the live span (every destination sees it).
+    live: list[Any] = []
+    read_at_start = foreign.start_readers[SCOPE]
+
+    def reading(span: Any) -> None:
+        live.append(span)
+        read_at_start(span)
+
+    monkeypatch.setitem(foreign.start_readers, SCOPE, reading)
+    model = LiteLlm(model="openai/two-tools", api_base=openai_server.url, api_key=API_KEY)
+    agent = LlmAgent(name="weather_agent", model=model, tools=[get_weather, get_time])
+    sessions = InMemorySessionService()
+    runner = Runner(agent=agent, app_name=APP, session_service=sessions)
+    run_async = Runner.__dict__["run_async"].__wrapped__
+
+    async def main() -> None:
+        await sessions.create_session(app_name=APP, user_id="u", session_id="adk-s")
+        message = types.Content(role="user", parts=[types.Part(text="Weather?")])
+        async for _ in run_async(runner, user_id="u", session_id="adk-s", new_message=message):
+            pass
+
+    asyncio.run(main())
+    (root,) = [span for span in live if span.name == "invoke_workflow weather_agent"]
+    assert root.attributes[semconv.SESSION_ID] == "adk-s"  # the span ADK starts with it
+    given_later = [
+        span for span in traced.all() if semconv.GEN_AI_CONVERSATION_ID in span.attributes
+    ]
+    assert len(given_later) > 1
+    checks.session_everywhere(given_later, "adk-s", None)  # the others have it at export
+
+
+def test_spans_are_freed_without_the_cycle_collector(
+    spans: Spans, openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # traceroot's readers and its run wrapper add no reference cycle through ADK's live spans:
+    # once exported, each is freed as soon as ADK lets go of it (memory stays flat over runs).
+    # ADK keeps a few in cycles of its own (its OpenTelemetry contexts): those it still may.
+    made: list[weakref.ref[Any]] = []
+
+    def alive_after_a_run() -> list[str]:
+        made.clear()
+        gc.collect()
+        gc.disable()
+        try:
+            run(openai_server)
+            return sorted(span.name for span in (ref() for ref in made) if span is not None)
+        finally:
+            gc.enable()
+
+    def record(span: Any) -> None:
+        made.append(weakref.ref(span))
+
+    monkeypatch.setitem(foreign.start_readers, SCOPE, record)
+    adk_alone = alive_after_a_run()
+    assert len(made) >= 7, len(made)  # the workflow, the agent, three model and two tool calls
+    traceroot.instrument(integrations=["google_adk", "openai"])
+    try:
+        read_at_start = foreign.start_readers[SCOPE]
+
+        def reading(span: Any) -> None:
+            record(span)
+            read_at_start(span)
+
+        monkeypatch.setitem(foreign.start_readers, SCOPE, reading)
+        traced = alive_after_a_run()
+    finally:
+        traceroot.uninstrument()
+    assert len(made) >= 7, len(made)
+    assert traced == adk_alone
+    assert not [name for name in traced if name.startswith("execute_tool")]
 
 
 def test_internal_error_is_contained(

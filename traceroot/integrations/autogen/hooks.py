@@ -11,7 +11,7 @@ from typing import Any, Final
 from opentelemetry import trace
 from opentelemetry.sdk.trace import Span
 
-from traceroot import foreign, genai, semconv
+from traceroot import genai, semconv
 from traceroot.guard import contained
 from traceroot.integrations.base import BaseIntegration, Wrapper
 
@@ -76,9 +76,7 @@ def create_agent_span(
 
 
 def at_start(span: Span) -> None:
-    """Each exception recorded once; an agent's construction inside a trace is not an agent run
-    but a plain span."""
-    foreign.record_each_exception_once(span)
+    """An agent's construction inside a trace is not an agent run but a plain span."""
     attributes = span.attributes or {}
     if attributes.get(semconv.GEN_AI_OPERATION_NAME) == semconv.OPERATION_CREATE_AGENT:
         span.set_attribute(semconv.SPAN_TYPE, semconv.TYPE_SPAN)

@@ -19,13 +19,16 @@ drives too), and through a reader of ADK's spans:
 
 - the session and user: a run's ``session_id`` and ``user_id`` are in force (as if in a
   ``using_attributes`` block, which wins when one is active) while each step of the run runs,
-  so every span of the run carries them, the OpenAI spans included;
+  so every span of the run carries them, the OpenAI spans included (the run's events are still
+  an async generator, as ADK returns them); a run not started by a ``Runner`` has ADK's session
+  id (``gen_ai.conversation.id``) as the session, on ADK's spans that carry it;
 - content follows ``TRACEROOT_CAPTURE_CONTENT``: the run's ``RunConfig.telemetry`` gets the
   content mode (on the spans, or none) unless the app chose one itself, in the run's config or
   with ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` (which traceroot's off still
   overrides);
 - agent spans are exported named after the agent, tool spans after the tool, and a tool's
-  exception is recorded once (ADK records it, then lets it out of a span that records it again).
+  exception once (ADK records it, then lets it out of a span that records it again: the reader
+  of foreign spans drops the repeat, :mod:`traceroot.reading`).
 
 ADK keeps writing its spans after ``uninstrument()`` (it always does, to whatever global provider
 there is); they are then read as any other tracer's GenAI spans.

@@ -1,18 +1,18 @@
 """What traceroot adds to ADK's own spans: a run's session and user in force while it runs,
-content capture following traceroot's setting, names, each exception once (see the package
-docstring)."""
+content capture following traceroot's setting, names, ADK's session id as the session (see the
+package docstring)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from contextvars import Token
 from typing import Any, Final
 
 from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import Span
 
-from traceroot import foreign, semconv, stamping
+from traceroot import semconv, stamping
 from traceroot.config import current as current_settings
 from traceroot.context import with_attributes
 from traceroot.guard import contained
@@ -33,7 +33,7 @@ def run_async(integration: BaseIntegration) -> Wrapper:
         with _preparing:
             kwargs = {**kwargs, "run_config": _with_content_mode(kwargs.get("run_config"))}
         events = wrapped(*args, **kwargs)
-        return _RunInContext(events, kwargs.get("session_id"), kwargs.get("user_id"))
+        return _run_in_context(events, kwargs.get("session_id"), kwargs.get("user_id"))
 
     return run
 
@@ -61,76 +61,69 @@ def _with_content_mode(run_config: Any) -> Any:
     return run_config.model_copy(update={"telemetry": telemetry})
 
 
-class _RunInContext:
-    """The run's event stream; each step runs with the run's session and user in force, where
-    no ``using_attributes`` block sets them."""
-
-    __slots__ = ("_events", "_session", "_user")
-
-    def __init__(self, events: Any, session: object, user: object) -> None:
-        self._events = events
-        self._session = session
-        self._user = user
-
-    def __aiter__(self) -> _RunInContext:
-        return self
-
-    async def __anext__(self) -> Any:
-        token = self._enter()
+async def _run_in_context(events: Any, session: object, user: object) -> AsyncGenerator[Any, Any]:
+    """The run's event stream, an async generator like ADK's own; each step of it runs with the
+    run's session and user in force, where no ``using_attributes`` block sets them. Values sent
+    and exceptions thrown in, and closing, reach ADK's generator as they would without it."""
+    sent: Any = None
+    thrown: BaseException | None = None
+    while True:
+        token = _enter(session, user)
         try:
-            return await self._events.__anext__()
+            if thrown is not None:
+                event = await events.athrow(thrown)
+            elif sent is not None:
+                event = await events.asend(sent)
+            else:
+                event = await events.__anext__()
+        except StopAsyncIteration:
+            return
         finally:
+            thrown = None
             if token is not None:
                 otel_context.detach(token)
-
-    async def asend(self, value: Any) -> Any:
-        token = self._enter()
         try:
-            return await self._events.asend(value)
-        finally:
-            if token is not None:
-                otel_context.detach(token)
+            sent = yield event
+        except GeneratorExit:
+            token = _enter(session, user)
+            try:
+                await events.aclose()
+            finally:
+                if token is not None:
+                    otel_context.detach(token)
+            raise
+        except BaseException as error:  # noqa: BLE001 - thrown in by the caller: passed on
+            thrown, sent = error, None
 
-    async def athrow(self, *args: Any) -> Any:
-        token = self._enter()
-        try:
-            return await self._events.athrow(*args)
-        finally:
-            if token is not None:
-                otel_context.detach(token)
 
-    async def aclose(self) -> None:
-        token = self._enter()
-        try:
-            await self._events.aclose()
-        finally:
-            if token is not None:
-                otel_context.detach(token)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._events, name)
-
-    def _enter(self) -> Token[otel_context.Context] | None:
-        with _entering:
-            ctx = otel_context.get_current()
-            session, user = stamping.ids(ctx)
-            missing_session = None if session is not None else self._session
-            missing_user = None if user is not None else self._user
-            if missing_session is None and missing_user is None:
-                return None
-            return otel_context.attach(
-                with_attributes(ctx, session_id=missing_session, user_id=missing_user)
-            )
-        return None
+def _enter(session: object, user: object) -> Token[otel_context.Context] | None:
+    with _entering:
+        ctx = otel_context.get_current()
+        in_force_session, in_force_user = stamping.ids(ctx)
+        missing_session = None if in_force_session is not None else session
+        missing_user = None if in_force_user is not None else user
+        if missing_session is None and missing_user is None:
+            return None
+        return otel_context.attach(
+            with_attributes(ctx, session_id=missing_session, user_id=missing_user)
+        )
+    return None
 
 
 def at_start(span: Span) -> None:
-    foreign.record_each_exception_once(span)
+    """ADK's session id as the session where no other is in force (a run not started through a
+    ``Runner``), on the live span, so every destination sees it."""
+    attributes = span.attributes or {}
+    if semconv.SESSION_ID in attributes:
+        return
+    conversation = attributes.get(semconv.GEN_AI_CONVERSATION_ID)
+    if conversation is not None:
+        span.set_attribute(semconv.SESSION_ID, conversation)
 
 
 def at_export(name: str, attributes: dict[str, Any]) -> str:
     """Agent spans named after the agent, tool spans after the tool; ADK's session id as the
-    session where no other was in force (a run not started through a ``Runner``)."""
+    session where none was in force, for a span that was given it only after it started."""
     if semconv.SESSION_ID not in attributes:
         conversation = attributes.get(semconv.GEN_AI_CONVERSATION_ID)
         if conversation is not None:
