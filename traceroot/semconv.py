@@ -169,3 +169,9 @@ USAGE_ATTRIBUTES: Final = {
     "cache_creation_input_tokens": GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
     "reasoning_tokens": GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
 }
+
+# -- mistral --
+PROVIDER_MISTRAL: Final = "mistral_ai"
+
+# -- groq --
+PROVIDER_GROQ: Final = "groq"
