@@ -172,6 +172,7 @@ USAGE_ATTRIBUTES: Final = {
 
 # -- mistral --
 PROVIDER_MISTRAL: Final = "mistral_ai"
+MISTRAL_AGENT_ID: Final = "gen_ai.agent.id"  # the agent an ``agents.complete`` call runs
 
 # -- groq --
 PROVIDER_GROQ: Final = "groq"

@@ -103,8 +103,11 @@ def _input_message(message: Any) -> dict[str, Any]:
         return genai.message(
             role, [genai.tool_response_part(field(message, "tool_call_id"), _content(message))]
         )
-    parts = content_parts(field(message, "content"))
-    for call in field(message, "tool_calls") or []:
+    content = field(message, "content")
+    calls = field(message, "tool_calls") or []
+    # An assistant turn that only calls tools may say so with empty text (Mistral does).
+    parts = content_parts(content) if content or not calls else []
+    for call in calls:
         function = field(call, "function")
         parts.append(
             genai.tool_call_part(
