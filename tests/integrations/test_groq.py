@@ -298,12 +298,31 @@ def test_streamed_tool_call_is_reassembled(traced: Spans, client: Any) -> None:
     assert output["finish_reason"] == "tool_calls"
 
 
-def test_with_raw_response_records_the_request(traced: Spans, client: Any) -> None:
+def test_with_raw_response(traced: Spans, client: Any, aclient: Any) -> None:
     raw = client.chat.completions.with_raw_response.create(model="llama-test", messages=MESSAGES)
+    assert raw.http_response.status_code == 200
     assert raw.parse().choices[0].message.content == "echo: hello there"
+
+    async def main() -> Any:
+        raw = await aclient.chat.completions.with_raw_response.create(
+            model="llama-test", messages=MESSAGES
+        )
+        return (await raw.parse()).choices[0].message.content
+
+    assert asyncio.run(main()) == "echo: hello there"
+    for span in traced.all():
+        assert span.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 7
+        assert span.attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+
+
+def test_with_streaming_response_leaves_the_body_to_the_caller(traced: Spans, client: Any) -> None:
+    with client.chat.completions.with_streaming_response.create(
+        model="llama-test", messages=MESSAGES
+    ) as response:
+        assert response.parse().choices[0].message.content == "echo: hello there"
     span = llm_span(traced)
     assert span.attributes[semconv.GEN_AI_REQUEST_MODEL] == "llama-test"
-    assert span.end_time is not None
+    assert semconv.GEN_AI_USAGE_INPUT_TOKENS not in span.attributes
 
 
 def test_content_off(traced: Spans, client: Any, settings_override: Any) -> None:

@@ -21,7 +21,7 @@ from opentelemetry.trace import StatusCode
 import traceroot
 from traceroot import observe, semconv, using_attributes
 
-from ..conftest import Spans, parent_of, span_id
+from ..conftest import Spans, parent_of, run_script, span_id
 from .conftest import API_KEY
 from .mistral_server import MistralServer, start_mistral_server
 
@@ -404,3 +404,31 @@ def test_internal_error_is_contained(
     result = client.chat.complete(model="mistral-small", messages=MESSAGES)
     assert result.choices[0].message.content == "echo: hello there"
     assert llm_span(traced).end_time is not None
+
+
+def test_instrument_before_the_sdk_is_imported(mistral_server: MistralServer) -> None:
+    """The usual order: ``instrument()`` first, the app imports ``mistralai`` afterwards."""
+    result = run_script(
+        f"""
+        import sys
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+        import traceroot
+
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        trace.set_tracer_provider(provider)
+        traceroot.instrument(exporter="none", integrations=["mistral"])
+        assert "mistralai.client" not in sys.modules
+        from mistralai.client import Mistral
+
+        client = Mistral(api_key="k", server_url={mistral_server.url!r})
+        client.chat.complete(model="late-import", messages=[{{"role": "user", "content": "hi"}}])
+        print([span.name for span in exporter.get_finished_spans()])
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['chat late-import']"

@@ -97,22 +97,25 @@ def _fail(call: _Call, error: BaseException) -> None:
     call.span.end()
 
 
-def _succeed(call: _Call, result: Any, *, is_async: bool) -> Any:
-    """Record the response and end the span, or hand back a stream proxy that will."""
+def _succeed(call: _Call, result: Any, parsed: Any) -> Any:
+    """Record the parsed response (if any) and end the span."""
     attributes: dict[str, Any] = {}
     with _reading_response:
-        # By the client's kind, not the result's: another instrumentation's stream proxy may
-        # offer both protocols.
-        if call.stream and not is_async and hasattr(result, "__next__"):
-            return SyncStream(result, _recorder(call))
-        if call.stream and is_async and hasattr(result, "__anext__"):
-            return AsyncStream(result, _recorder(call))
-        parsed = _parsed(result)
         if parsed is not None:
             chat_completions.record_response(attributes, parsed)
     genai.set_final(call.span, attributes)
     call.span.end()
     return result
+
+
+def _stream_proxy(call: _Call, result: Any, *, is_async: bool) -> Any:
+    """The proxy that ends a streamed call's span, or ``None`` if the result is no stream. By
+    the client's kind, not the result's: another instrumentation's proxy may offer both."""
+    if call.stream and not is_async and hasattr(result, "__next__"):
+        return SyncStream(result, _recorder(call))
+    if call.stream and is_async and hasattr(result, "__anext__"):
+        return AsyncStream(result, _recorder(call))
+    return None
 
 
 def _recorder(call: _Call) -> StreamRecorder:
@@ -129,13 +132,15 @@ class GroqChatStream(chat_completions.ChatStream):
             self.usage = usage
 
 
-def _parsed(result: Any) -> Any:
-    """The response model. ``with_raw_response`` and ``with_streaming_response`` hand back the
-    HTTP response unparsed (its ``parse()`` may be async, or consume the caller's body): only the
-    request is recorded for them."""
-    if hasattr(result, "http_response") and hasattr(result, "parse"):
-        return None
-    return result
+def _raw(result: Any) -> bool:
+    """``with_raw_response`` (body read) or ``with_streaming_response`` (body unread): the HTTP
+    response, whose ``parse()`` is cached, so the caller's own gets the same object."""
+    return hasattr(result, "http_response") and hasattr(result, "parse")
+
+
+def _read_body(result: Any) -> bool:
+    # A body still streaming belongs to the caller: reading it here would consume it.
+    return bool(getattr(result.http_response, "is_closed", False))
 
 
 def sync_request(integration: BaseIntegration) -> Wrapper:
@@ -153,7 +158,13 @@ def sync_request(integration: BaseIntegration) -> Wrapper:
             _fail(call, error)
             raise
         otel_context.detach(token)
-        return _succeed(call, result, is_async=False)
+        parsed = None
+        with _reading_response:
+            proxy = _stream_proxy(call, result, is_async=False)
+            if proxy is not None:
+                return proxy
+            parsed = (result.parse() if _read_body(result) else None) if _raw(result) else result
+        return _succeed(call, result, parsed)
 
     return wrapper
 
@@ -173,6 +184,15 @@ def async_request(integration: BaseIntegration) -> Wrapper:
             _fail(call, error)
             raise
         otel_context.detach(token)
-        return _succeed(call, result, is_async=True)
+        parsed = None
+        with _reading_response:
+            proxy = _stream_proxy(call, result, is_async=True)
+            if proxy is not None:
+                return proxy
+            if not _raw(result):
+                parsed = result
+            elif _read_body(result):
+                parsed = await result.parse()
+        return _succeed(call, result, parsed)
 
     return wrapper

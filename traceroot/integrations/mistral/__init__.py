@@ -40,7 +40,8 @@ def _targets(module: str, attribute: str) -> tuple[PatchTarget, ...]:
 
 class MistralIntegration(BaseIntegration):
     name = "mistral"
-    modules = ("mistralai",)
+    # The package itself: ``mistralai`` is a namespace package, whose import no hook can see.
+    modules = ("mistralai.client",)
     distribution = "mistralai"
     supported = ">=2,<4"
     targets = (
