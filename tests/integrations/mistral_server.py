@@ -3,7 +3,7 @@
 ``POST /v1/chat/completions`` and ``POST /v1/agents/completions``, JSON or, with ``"stream":
 true``, server-sent events (``data: {chunk}`` lines, then ``data: [DONE]``) where the chunk with
 the finish reason carries the usage and a tool call arrives whole, as Mistral sends them.
-Stateless: the model name picks the behaviour, the reply echoes the last user message.
+``POST /v1/embeddings`` answers three-dimensional vectors. Stateless: the model name picks the behaviour, the reply echoes the last user message.
 
 - any model: replies ``"echo: <last user text>"``; usage counts words (2 of the prompt cached)
 - ``tool-model`` (or an agent id): asks for ``get_weather`` until a tool result is in the
@@ -107,6 +107,21 @@ def _chunks(body: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield {**base, "choices": [last], "usage": _usage(body, message["content"] or "")}
 
 
+def _embeddings(body: dict[str, Any]) -> dict[str, Any]:
+    inputs = body.get("input")  # the client's ``inputs``, on the wire as Mistral names it
+    count = len(inputs) if isinstance(inputs, list) else 1
+    return {
+        "id": "emb-mistral-1",
+        "object": "list",
+        "model": body.get("model"),
+        "data": [
+            {"object": "embedding", "index": i, "embedding": [0.125, 0.25, 0.5]}
+            for i in range(count)
+        ],
+        "usage": {"prompt_tokens": 4 * count, "completion_tokens": 0, "total_tokens": 4 * count},
+    }
+
+
 class _Handler(RecordingHandler):
     def do_POST(self) -> None:  # noqa: N802 (the name http.server calls)
         path, body = self.record()
@@ -121,6 +136,8 @@ class _Handler(RecordingHandler):
                 "code": str(3000 + status),
             }
             return self._json(error, status)
+        if path == "/v1/embeddings":
+            return self._json(_embeddings(body))
         if path not in ("/v1/chat/completions", "/v1/agents/completions"):
             return self._json({"object": "error", "message": "not found", "type": "x"}, 404)
         if body.get("stream"):

@@ -328,12 +328,34 @@ def test_agents_complete_and_stream(traced: Spans, client: Mistral) -> None:
         assert messages(span, semconv.GEN_AI_OUTPUT_MESSAGES)[0]["parts"] == [WEATHER_PART]
 
 
+def test_embeddings(traced: Spans, client: Mistral) -> None:
+    result = client.embeddings.create(model="mistral-embed", inputs=["a cat", "a dog"])
+    assert len(result.data) == 2
+
+    async def main() -> None:
+        await client.embeddings.create_async(model="mistral-embed", inputs="one")
+
+    asyncio.run(main())
+    pair, single = sorted(traced.all(), key=lambda s: s.start_time or 0)
+    a = pair.attributes
+    assert pair.name == "embeddings mistral-embed"
+    assert a[semconv.SPAN_TYPE] == "llm"
+    assert a[semconv.GEN_AI_OPERATION_NAME] == "embeddings"
+    assert a[semconv.LLM_INPUT_COUNT] == 2
+    assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 8
+    assert a[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] == 3
+    assert json.loads(a[semconv.SPAN_INPUT]) == ["a cat", "a dog"]
+    assert all("0.125" not in str(value) for value in a.values())  # never the vectors
+    assert single.attributes[semconv.LLM_INPUT_COUNT] == 1
+
+
 def test_content_off(traced: Spans, client: Mistral, settings_override: Any) -> None:
     settings_override(capture_content=False)
     client.chat.complete(model="tool-model", messages=MESSAGES, tools=[WEATHER_TOOL])
     list(client.chat.stream(model="mistral-small", messages=MESSAGES))
+    client.embeddings.create(model="mistral-embed", inputs=["hello there"])
     traced.assert_no_content()
-    plain, streamed = sorted(traced.all(), key=lambda s: s.start_time or 0)
+    plain, streamed, _ = sorted(traced.all(), key=lambda s: s.start_time or 0)
     assert plain.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 7
     assert plain.attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("tool_calls",)
     assert streamed.attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 3
@@ -373,13 +395,16 @@ def test_sdk_telemetry_switched_on_still_gives_one_llm_span(
 def test_uninstrument_restores_and_stops_spans(spans: Spans, client: Mistral) -> None:
     from mistralai.client.agents import Agents
     from mistralai.client.chat import Chat
+    from mistralai.client.embeddings import Embeddings
 
     names = ("complete", "complete_async", "stream", "stream_async")
     originals = [vars(owner)[name] for owner in (Chat, Agents) for name in names]
+    embedding_originals = (vars(Embeddings)["create"], vars(Embeddings)["create_async"])
     traceroot.instrument(integrations=["mistral"])
     assert vars(Chat)["complete"] is not originals[0]
     traceroot.uninstrument()
     assert [vars(owner)[name] for owner in (Chat, Agents) for name in names] == originals
+    assert (vars(Embeddings)["create"], vars(Embeddings)["create_async"]) == embedding_originals
     client.chat.complete(model="mistral-small", messages=MESSAGES)
     assert spans.all() == []
 

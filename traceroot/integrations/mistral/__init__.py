@@ -1,24 +1,24 @@
-"""The Mistral integration: every chat and agent completion of the official ``mistralai`` client
-is one ``llm`` span.
+"""The Mistral integration: every chat completion, agent completion and embeddings call of the
+official ``mistralai`` client is one ``llm`` span.
 
 Where the spans come from, and why:
 
 - The SDK's own telemetry (``mistralai.extra.observability``) is off unless the app opts in
   per client or with ``MISTRAL_SDK_TELEMETRY``, and misses the bar where it counts: it records
-  messages whatever ``TRACEROOT_CAPTURE_CONTENT`` says, an API error gets two exception events,
-  and a stream's span ends only when its HTTP response is closed: a stream broken off or dropped
-  unread is never marked partial (nor ended, if nothing closes the response), and an error
-  mid-stream is not recorded.
+  messages unconditionally; an API error is read from the response body (``error.type`` is the
+  body's ``type``, not the exception the caller gets); and a stream's span ends only when its
+  HTTP response is closed, never marked partial when broken off, without the error of a stream
+  cut mid-way, without time to first chunk.
 - OpenInference's instrumentor (``openinference-instrumentation-mistralai``) covers the same
   calls, but in OpenInference's flat attributes and without time to first chunk or a partial
   mark.
 
-So traceroot wraps the SDK's completion methods, one small table of targets (sync, async,
-streamed and not, for ``chat`` and ``agents``), reading the call's keyword arguments (the
-request body) and the parsed response in the Chat Completions shape that Mistral answers in
-(:mod:`traceroot.integrations.chat_completions`). The span is current while the HTTP request runs.
-If the app also switches the SDK's telemetry on, its span nests under traceroot's and becomes the
-call's one ``llm`` span (:mod:`traceroot.integrations.mistral.readers`).
+So traceroot wraps the SDK's model-call methods, one small table of targets (sync, async,
+streamed and not, for ``chat`` and ``agents``; ``embeddings.create``), reading the call's
+keyword arguments (the request body) and the parsed response, in the Chat Completions shape
+Mistral answers in (:mod:`traceroot.integrations.chat_completions`). The span is current while
+the HTTP request runs. If the app also switches the SDK's telemetry on, its span nests under
+traceroot's and becomes the call's one ``llm`` span (:mod:`traceroot.integrations.mistral.readers`).
 """
 
 from __future__ import annotations
@@ -47,6 +47,14 @@ class MistralIntegration(BaseIntegration):
     targets = (
         *_targets("mistralai.client.chat", "Chat"),
         *_targets("mistralai.client.agents", "Agents"),
+        PatchTarget(
+            "mistralai.client.embeddings", "Embeddings.create", f"{_WRAPPERS}:embeddings_create"
+        ),
+        PatchTarget(
+            "mistralai.client.embeddings",
+            "Embeddings.create_async",
+            f"{_WRAPPERS}:embeddings_create_async",
+        ),
     )
 
     def instrument(self) -> None:

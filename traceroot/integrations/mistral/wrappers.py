@@ -18,6 +18,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span
 
 from traceroot import genai, semconv
+from traceroot.genai import Attributes, field
 from traceroot.guard import contained
 from traceroot.integrations import chat_completions
 from traceroot.integrations.base import BaseIntegration, Wrapper
@@ -47,30 +48,60 @@ _reading_response = contained("mistral.response")
 
 
 class _Call:
-    __slots__ = ("context", "span", "started")
+    __slots__ = ("context", "embeddings", "span", "started")
 
-    def __init__(self, span: Span) -> None:
+    def __init__(self, span: Span, embeddings: bool) -> None:
         self.span = span
+        self.embeddings = embeddings
         self.started = time.monotonic()
         self.context = trace.set_span_in_context(span)
 
 
-def _begin(sdk: Any, body: Mapping[str, Any], stream: bool) -> _Call | None:
+def _begin(
+    sdk: Any, body: Mapping[str, Any], stream: bool, embeddings: bool = False
+) -> _Call | None:
     attributes: dict[str, Any] = {semconv.GEN_AI_REQUEST_STREAM: stream}
     with _reading_request:
         attributes.update(_server(sdk, body.get("server_url")))
-        chat_completions.record_request(attributes, body, PARAMETERS, renamed=RENAMED)
-        genai.set_if(attributes, semconv.MISTRAL_AGENT_ID, body.get("agent_id"))
+        if embeddings:
+            _embeddings_request(attributes, body)
+        else:
+            chat_completions.record_request(attributes, body, PARAMETERS, renamed=RENAMED)
+            genai.set_if(attributes, semconv.MISTRAL_AGENT_ID, body.get("agent_id"))
     with _starting:
         model = body.get("model")
         span = genai.start_llm_span(
-            semconv.OPERATION_CHAT,
+            semconv.OPERATION_EMBEDDINGS if embeddings else semconv.OPERATION_CHAT,
             model if isinstance(model, str) else None,
             provider=semconv.PROVIDER_MISTRAL,
             attributes=attributes,
         )
-        return _Call(span)
+        return _Call(span, embeddings)
     return None
+
+
+def _embeddings_request(attributes: Attributes, body: Mapping[str, Any]) -> None:
+    """Model, input count and dimensions; the texts as input content, never the vectors."""
+    inputs = body.get("inputs")
+    texts = [inputs] if isinstance(inputs, str) else list(inputs or ())
+    attributes[semconv.LLM_INPUT_COUNT] = len(texts)
+    genai.set_if(
+        attributes, semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT, body.get("output_dimension")
+    )
+    encoding = body.get("encoding_format")
+    if isinstance(encoding, str):
+        attributes[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = [encoding]
+    genai.set_content(attributes, semconv.SPAN_INPUT, genai.texts(texts))
+
+
+def _embeddings_response(attributes: Attributes, response: Any) -> None:
+    genai.set_if(attributes, semconv.GEN_AI_RESPONSE_ID, field(response, "id"))
+    genai.set_if(attributes, semconv.GEN_AI_RESPONSE_MODEL, field(response, "model"))
+    genai.set_usage(attributes, input_tokens=field(field(response, "usage"), "prompt_tokens"))
+    data = field(response, "data") or []
+    vector = field(data[0], "embedding") if data else None
+    if isinstance(vector, (list, tuple)):
+        attributes[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = len(vector)
 
 
 def _server(sdk: Any, server_url: object) -> dict[str, Any]:
@@ -96,7 +127,10 @@ def _fail(call: _Call, error: BaseException) -> None:
 def _succeed(call: _Call, result: Any) -> Any:
     attributes: dict[str, Any] = {}
     with _reading_response:
-        chat_completions.record_response(attributes, result)
+        if call.embeddings:
+            _embeddings_response(attributes, result)
+        else:
+            chat_completions.record_response(attributes, result)
     genai.set_final(call.span, attributes)
     call.span.end()
     return result
@@ -114,10 +148,26 @@ class MistralChatStream(chat_completions.ChatStream):
 
 
 def complete(integration: BaseIntegration) -> Wrapper:
+    return _sync(embeddings=False)
+
+
+def complete_async(integration: BaseIntegration) -> Wrapper:
+    return _async(embeddings=False)
+
+
+def embeddings_create(integration: BaseIntegration) -> Wrapper:
+    return _sync(embeddings=True)
+
+
+def embeddings_create_async(integration: BaseIntegration) -> Wrapper:
+    return _async(embeddings=True)
+
+
+def _sync(*, embeddings: bool) -> Wrapper:
     def wrapper(
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        call = _begin(instance, kwargs, False)
+        call = _begin(instance, kwargs, False, embeddings)
         if call is None:
             return wrapped(*args, **kwargs)
         token = otel_context.attach(call.context)
@@ -133,11 +183,11 @@ def complete(integration: BaseIntegration) -> Wrapper:
     return wrapper
 
 
-def complete_async(integration: BaseIntegration) -> Wrapper:
+def _async(*, embeddings: bool) -> Wrapper:
     async def wrapper(
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        call = _begin(instance, kwargs, False)
+        call = _begin(instance, kwargs, False, embeddings)
         if call is None:
             return await wrapped(*args, **kwargs)
         token = otel_context.attach(call.context)
