@@ -3,12 +3,13 @@ official ``mistralai`` client is one ``llm`` span.
 
 Where the spans come from, and why:
 
-- The SDK's own telemetry (``mistralai.extra.observability``) is off unless the app opts in
-  per client or with ``MISTRAL_SDK_TELEMETRY``, and misses the bar where it counts: it records
-  messages unconditionally; an API error is read from the response body (``error.type`` is the
-  body's ``type``, not the exception the caller gets); and a stream's span ends only when its
-  HTTP response is closed, never marked partial when broken off, without the error of a stream
-  cut mid-way, without time to first chunk.
+- The SDK's own telemetry (``mistralai.extra.observability``) is off since 3.0 unless the app
+  opts in per client or with ``MISTRAL_SDK_TELEMETRY`` (before 3.0 it was on wherever a tracer
+  provider was set, which is why the supported range starts at 3.0), and misses the bar where
+  it counts: it records messages unconditionally; an API error is read from the response body
+  (``error.type`` is the body's ``type``, not the exception the caller gets); and a stream's
+  span ends only when its HTTP response is closed, never marked partial when broken off,
+  without the error of a stream cut mid-way, without time to first chunk.
 - OpenInference's instrumentor (``openinference-instrumentation-mistralai``) covers the same
   calls, but in OpenInference's flat attributes and without time to first chunk or a partial
   mark.
@@ -43,7 +44,7 @@ class MistralIntegration(BaseIntegration):
     # The package itself: ``mistralai`` is a namespace package, whose import no hook can see.
     modules = ("mistralai.client",)
     distribution = "mistralai"
-    supported = ">=2,<4"
+    supported = ">=3,<4"
     targets = (
         *_targets("mistralai.client.chat", "Chat"),
         *_targets("mistralai.client.agents", "Agents"),
