@@ -26,6 +26,8 @@ FRAMEWORKS = (
     "bedrock",
     "litellm",
     "google_genai",
+    "groq",
+    "mistral",
 )
 
 

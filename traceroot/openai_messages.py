@@ -27,8 +27,11 @@ def _chat_message(message: Any) -> dict[str, Any]:
         return genai.message(
             role, [genai.tool_response_part(field(message, "tool_call_id"), _chat_text(message))]
         )
-    parts = _chat_content_parts(field(message, "content"))
-    for call in field(message, "tool_calls") or []:
+    content = field(message, "content")
+    calls = field(message, "tool_calls") or []
+    # An assistant turn that only calls tools may say so with empty text (Mistral does).
+    parts = chat_content_parts(content) if content or not calls else []
+    for call in calls:
         function = field(call, "function")
         parts.append(
             genai.tool_call_part(
@@ -45,7 +48,8 @@ def _chat_text(message: Any) -> Any:
     return content
 
 
-def _chat_content_parts(content: object) -> list[dict[str, Any]]:
+def chat_content_parts(content: object) -> list[dict[str, Any]]:
+    """A message's ``content`` (text, or a list of typed parts) as GenAI parts."""
     if content is None:
         return []
     if isinstance(content, str):
@@ -56,7 +60,9 @@ def _chat_content_parts(content: object) -> list[dict[str, Any]]:
         if kind == "text":
             parts.append(genai.text_part(field(part, "text")))
         elif kind == "image_url":
-            parts.append(genai.uri_part(str(field(field(part, "image_url"), "url")), "image"))
+            image = field(part, "image_url")
+            url = image if isinstance(image, str) else field(image, "url")
+            parts.append(genai.uri_part(str(url), "image"))
         elif kind == "input_audio":
             parts.append({"type": "blob", "modality": "audio", "content": "<audio omitted>"})
         elif kind == "file":
@@ -64,17 +70,18 @@ def _chat_content_parts(content: object) -> list[dict[str, Any]]:
             parts.append({"type": "file", "modality": "file", "file_id": field(file, "file_id")})
         elif kind == "refusal":
             parts.append(genai.text_part(field(part, "refusal")))
+        elif kind == "thinking":
+            thought = field(part, "thinking")
+            text = " ".join(genai.texts(field(piece, "text") for piece in thought or ()))
+            parts.append({"type": "reasoning", "content": text})
         else:
             parts.append({"type": str(kind)})
     return parts
 
 
 def chat_output_message(message: Any, finish_reason: object) -> dict[str, Any]:
-    """A choice's message (``content`` a string) as the output message."""
-    parts: list[dict[str, Any]] = []
     content = field(message, "content")
-    if content:
-        parts.append(genai.text_part(content))
+    parts = chat_content_parts(content) if content else []
     refusal = field(message, "refusal")
     if refusal:
         parts.append({"type": "refusal", "content": refusal})

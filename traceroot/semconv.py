@@ -189,3 +189,9 @@ PROVIDER_IBM_WATSONX: Final = "ibm.watsonx.ai"
 
 # The AWS request id of a call (OTel's AWS SDK name).
 AWS_REQUEST_ID: Final = "aws.request_id"
+
+# Values of gen_ai.provider.name spelled without a dot, used where a name is needed.
+PROVIDER_MISTRAL: Final = "mistral_ai"
+PROVIDER_GROQ: Final = "groq"
+# The agent an ``agents.complete`` call (Mistral) runs.
+GEN_AI_AGENT_ID: Final = "gen_ai.agent.id"

@@ -1,0 +1,194 @@
+"""The Chat Completions wire format, read into span attributes: for every provider that speaks it.
+
+OpenAI defined the shape (``messages`` with ``role``, ``content``, ``tool_calls`` and
+``tool_call_id``; ``choices`` with a ``message`` or a streamed ``delta`` and a
+``finish_reason``; ``usage`` with ``prompt_tokens`` and ``completion_tokens``); Groq, Mistral
+and many others answer in it. Provider integrations translate their calls with these functions
+and add only what is theirs (a parameter name, a service tier).
+
+Payloads come as the SDKs' objects or as plain dicts alike (:func:`traceroot.genai.field`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from traceroot import genai, semconv
+from traceroot.genai import Attributes, field
+from traceroot.openai_messages import chat_messages, chat_output_message
+
+
+def record_request(
+    attributes: Attributes,
+    body: Mapping[str, Any],
+    parameters: Iterable[str],
+    *,
+    renamed: Mapping[str, str] | None = None,
+) -> None:
+    """A chat request: its parameters (``renamed`` maps a provider's name for one to the
+    standard one, e.g. Mistral's ``random_seed`` to ``seed``), input messages and tools."""
+    given = {}
+    for name in parameters:
+        value = body.get(name)
+        if value is not None:
+            given[renamed.get(name, name) if renamed else name] = value
+    genai.set_model_parameters(attributes, given, as_json="unmapped")
+    genai.set_if(attributes, semconv.GEN_AI_REQUEST_CHOICE_COUNT, body.get("n"))
+    record_output_type(attributes, field(body.get("response_format"), "type"))
+    genai.set_content(
+        attributes, semconv.GEN_AI_INPUT_MESSAGES, chat_messages(body.get("messages"))
+    )
+    record_tool_definitions(attributes, body.get("tools"))
+
+
+def record_response(attributes: Attributes, response: Any) -> None:
+    """A chat completion: identity, finish reasons, usage and output messages."""
+    record_identity(attributes, response)
+    choices = field(response, "choices") or []
+    record_finish_reasons(attributes, [field(choice, "finish_reason") for choice in choices])
+    record_usage(attributes, field(response, "usage"))
+    outputs = [
+        chat_output_message(field(choice, "message"), field(choice, "finish_reason"))
+        for choice in choices
+    ]
+    genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
+
+
+def record_identity(attributes: Attributes, response: Any) -> None:
+    genai.set_if(attributes, semconv.GEN_AI_RESPONSE_ID, field(response, "id"))
+    genai.set_if(attributes, semconv.GEN_AI_RESPONSE_MODEL, field(response, "model"))
+
+
+def record_output_type(attributes: Attributes, format_type: object) -> None:
+    if format_type in ("json_schema", "json_object"):
+        attributes[semconv.GEN_AI_OUTPUT_TYPE] = "json"
+    elif format_type == "text":
+        attributes[semconv.GEN_AI_OUTPUT_TYPE] = "text"
+
+
+def record_finish_reasons(attributes: Attributes, reasons: Iterable[object]) -> None:
+    known = [str(reason) for reason in reasons if reason is not None]
+    if known:
+        attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = known
+
+
+def record_tool_definitions(attributes: Attributes, tools: object) -> None:
+    """Tool schemas the model was offered (kept when content capture is off: they are code)."""
+    if isinstance(tools, (list, tuple)) and tools:
+        genai.set_json(attributes, semconv.GEN_AI_TOOL_DEFINITIONS, list(tools))
+
+
+def record_usage(attributes: Attributes, usage: Any) -> None:
+    if usage is None:
+        return
+    genai.set_usage(
+        attributes,
+        input_tokens=field(usage, "prompt_tokens"),
+        output_tokens=field(usage, "completion_tokens"),
+        cache_read_tokens=field(field(usage, "prompt_tokens_details"), "cached_tokens"),
+        reasoning_tokens=field(field(usage, "completion_tokens_details"), "reasoning_tokens"),
+    )
+
+
+# -- Streams --------------------------------------------------------------------------------------
+class _Choice:
+    __slots__ = ("calls", "finish_reason", "refusal", "role", "text")
+
+    def __init__(self) -> None:
+        self.role: object = None
+        self.text: list[str] = []
+        self.refusal: list[str] = []
+        self.calls: dict[int, dict[str, Any]] = {}
+        self.finish_reason: object = None
+
+
+def _add_tool_calls(choice: _Choice, calls: Any) -> None:
+    for position, call in enumerate(calls):
+        index = getattr(call, "index", None)
+        if not isinstance(index, int):  # a provider sending whole calls may leave it out
+            index = position
+        entry = choice.calls.get(index)
+        if entry is None:
+            entry = choice.calls[index] = {"id": None, "name": None, "arguments": []}
+        function = getattr(call, "function", None)
+        entry["id"] = getattr(call, "id", None) or entry["id"]
+        entry["name"] = getattr(function, "name", None) or entry["name"]
+        arguments = getattr(function, "arguments", None)
+        if arguments:
+            entry["arguments"].append(arguments)
+
+
+def _arguments(pieces: list[Any]) -> Any:
+    if len(pieces) == 1:
+        return pieces[0]  # whole, maybe already structured (Mistral sends a dict)
+    return "".join(piece if isinstance(piece, str) else str(piece) for piece in pieces)
+
+
+class ChatStream:
+    """Rebuilds the choices of a streamed chat completion from its chunks."""
+
+    def __init__(self) -> None:
+        self.first: Any = None
+        self.usage: Any = None
+        self.choices: dict[int, _Choice] = {}
+
+    def add(self, chunk: Any) -> None:
+        # Runs once per chunk: plain getattr on the SDK's chunk objects, nothing allocated
+        # unless the chunk carries something new.
+        if self.first is None:
+            self.first = chunk
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            self.usage = usage
+        for choice_chunk in getattr(chunk, "choices", None) or ():
+            index = getattr(choice_chunk, "index", 0) or 0
+            choice = self.choices.get(index)
+            if choice is None:
+                choice = self.choices[index] = _Choice()
+            delta = getattr(choice_chunk, "delta", None)
+            content = getattr(delta, "content", None)
+            if content:
+                if isinstance(content, str):
+                    choice.text.append(content)
+                else:  # typed parts (Mistral's text and thinking chunks): the text of them
+                    choice.text.extend(genai.texts(field(part, "text") for part in content))
+            role = getattr(delta, "role", None)
+            if role:
+                choice.role = role
+            refusal = getattr(delta, "refusal", None)
+            if refusal:
+                choice.refusal.append(refusal)
+            calls = getattr(delta, "tool_calls", None)
+            if calls:
+                _add_tool_calls(choice, calls)
+            reason = getattr(choice_chunk, "finish_reason", None)
+            if reason:
+                choice.finish_reason = reason
+
+    def record(self, attributes: Attributes) -> None:
+        if self.first is not None:
+            record_identity(attributes, self.first)
+        record_usage(attributes, self.usage)
+        ordered = [self.choices[index] for index in sorted(self.choices)]
+        record_finish_reasons(attributes, [choice.finish_reason for choice in ordered])
+        outputs = []
+        for choice in ordered:
+            message = {
+                "role": choice.role or "assistant",
+                "content": "".join(choice.text) or None,
+                "refusal": "".join(choice.refusal) or None,
+                "tool_calls": [
+                    {
+                        "id": call["id"],
+                        "function": {
+                            "name": call["name"],
+                            "arguments": _arguments(call["arguments"]),
+                        },
+                    }
+                    for _, call in sorted(choice.calls.items())
+                ],
+            }
+            outputs.append(chat_output_message(message, choice.finish_reason))
+        if outputs:
+            genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
