@@ -16,16 +16,16 @@ from ..conftest import required
 
 required("mistralai")
 
-from mistralai.client import Mistral, errors, models
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import StatusCode
+from mistralai.client import Mistral, errors, models  # noqa: E402
+from opentelemetry.sdk.trace import ReadableSpan  # noqa: E402
+from opentelemetry.trace import StatusCode  # noqa: E402
 
-import traceroot
-from traceroot import observe, semconv, using_attributes
+import traceroot  # noqa: E402
+from traceroot import observe, semconv, using_attributes  # noqa: E402
 
-from ..conftest import Spans, parent_of, run_script, span_id
-from .conftest import API_KEY
-from .mistral_server import MistralServer, start_mistral_server
+from ..conftest import Spans, parent_of, run_script, span_id  # noqa: E402
+from .conftest import API_KEY  # noqa: E402
+from .mistral_server import MistralServer, start_mistral_server  # noqa: E402
 
 MESSAGES = [
     {"role": "system", "content": "You are terse."},
