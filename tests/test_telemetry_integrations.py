@@ -49,6 +49,7 @@ def status():
 def _package(tmp_path: Path, instrumentor: str | None) -> None:
     (tmp_path / "toytel_plugin.py").write_text(PLUGIN)
     (tmp_path / "toytel_framework.py").write_text("VALUE = 1\n")
+    _dist_info(tmp_path, "toytel_framework", "")
     if instrumentor is not None:
         (tmp_path / "toytel_instrumentor.py").write_text(instrumentor)
         _dist_info(tmp_path, "toytel_instrumentation", "")
@@ -94,6 +95,23 @@ def test_a_missing_telemetry_package_is_a_state_naming_the_install_command(
     assert out["after"] == ["telemetry package missing", hint]
     assert stderr.count("toytel is imported but not traced") == 1
     assert "pip install" in stderr
+
+
+def test_a_framework_not_installed_just_waits_for_its_import(tmp_path: Path) -> None:
+    """Its telemetry package is missing too, but nothing needs saying until it is installed."""
+    _package(tmp_path, instrumentor=None)
+    for info in tmp_path.glob("toytel_framework-*.dist-info"):
+        for file in info.iterdir():
+            file.unlink()
+        info.rmdir()
+    out, _ = _run(
+        """
+        traceroot.instrument(integrations=["toytel"])
+        print(json.dumps({"status": status()["toytel"]}))
+        """,
+        tmp_path,
+    )
+    assert out["status"] == ["waiting for import", ""]
 
 
 def test_the_instrumentor_runs_on_the_process_provider_and_is_undone(tmp_path: Path) -> None:

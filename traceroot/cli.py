@@ -263,7 +263,7 @@ def doctor(arguments: argparse.Namespace) -> int:
             }
             for row in rows
         ],
-        "other_instrumentations": _other_instrumentations(),
+        "other_instrumentations": _other_instrumentations(registry.telemetry_packages()),
     }
     registry.uninstrument()
     if arguments.json:
@@ -300,14 +300,17 @@ def doctor(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _other_instrumentations() -> list[dict[str, str]]:
+def _other_instrumentations(used: set[str]) -> list[dict[str, str]]:
     """OpenTelemetry instrumentors installed beside traceroot (OpenInference's, contrib's, ...),
-    from their entry points: nothing is imported."""
+    from their entry points: nothing is imported. Those an integration of traceroot's runs
+    (``used``, by distribution name) are its own source of spans, not listed."""
     from importlib import metadata
 
     found = []
     for entry in metadata.entry_points(group="opentelemetry_instrumentor"):
         distribution = getattr(entry, "dist", None)
+        if distribution is not None and distribution.name in used:
+            continue
         found.append(
             {
                 "name": entry.name,

@@ -205,6 +205,18 @@ def _uninstrument_plugin(entry: _Entry) -> None:
         report(f"uninstrument {entry.name}", error)
 
 
+def telemetry_packages() -> set[str]:
+    """The distributions traceroot's loaded integrations take their spans from (an
+    instrumentor they run), by name."""
+    with _lock:
+        plugins = [entry.plugin for entry in _entries.values() if entry.plugin is not None]
+    return {
+        name
+        for name in (getattr(plugin, "telemetry_distribution", "") for plugin in plugins)
+        if isinstance(name, str) and name
+    }
+
+
 def status() -> list[IntegrationStatus]:
     """Each known integration (discovered or asked for) with its state, sorted by name."""
     with _lock:
@@ -219,7 +231,10 @@ def _status(entry: _Entry) -> IntegrationStatus:
     if state is State.ACTIVE and errors:
         state, detail = State.FAILED, "; ".join(errors)
     missing = getattr(plugin, "missing_telemetry", None)
-    if state is State.WAITING and callable(missing):
+    distribution = getattr(plugin, "distribution", None)
+    version = installed_version(distribution) if distribution else None
+    # Said only of an installed framework: one that is absent just waits for its import.
+    if state is State.WAITING and callable(missing) and version is not None:
         hint = missing()  # a spec lookup, no import
         if hint:
             state, detail = State.NO_TELEMETRY, hint
@@ -234,13 +249,12 @@ def _status(entry: _Entry) -> IntegrationStatus:
             f"calls through {', '.join(bypassed)} make no span: another instrumentation "
             "replaced them after traceroot; instrument it before traceroot, or not at all"
         )
-    distribution = getattr(plugin, "distribution", None)
     return IntegrationStatus(
         name=entry.name,
         state=state,
         detail=detail,
         modules=tuple(getattr(plugin, "modules", ())),
         distribution=distribution,
-        version=installed_version(distribution) if distribution else None,
+        version=version,
         supported=getattr(plugin, "supported", ""),
     )
