@@ -169,3 +169,11 @@ USAGE_ATTRIBUTES: Final = {
     "cache_creation_input_tokens": GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
     "reasoning_tokens": GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
 }
+
+# -- anthropic --
+# What the Anthropic integration records beyond the GenAI names: the token count of a
+# count_tokens call (no usage: counting is not billed as a model call), under the name Anthropic's
+# own telemetry gives it, and the service tier the response reports.
+ANTHROPIC_COUNT_TOKENS_INPUT_TOKENS: Final = "anthropic.message.count_tokens.input_tokens"
+ANTHROPIC_RESPONSE_SERVICE_TIER: Final = "anthropic.response.service_tier"
+OPERATION_COUNT_TOKENS: Final = "count_tokens"  # the span name's operation; not a GenAI operation
