@@ -273,7 +273,7 @@ class _Handler(RecordingHandler):
         if model.startswith("error-"):
             status = int(model.split("-")[1])
             return self._json(error_body(status), status)
-        if path.endswith("/v1/messages/count_tokens") or path.endswith("/count-tokens:rawPredict"):
+        if path.endswith(("/v1/messages/count_tokens", "/count-tokens:rawPredict")):
             return self._json({"input_tokens": input_tokens(body)})
         platform_model = _platform_model(path)
         if platform_model is not None:

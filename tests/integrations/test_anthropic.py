@@ -25,6 +25,8 @@ from .anthropic_server import AnthropicServer  # noqa: E402
 from .conftest import API_KEY  # noqa: E402
 
 SDK_SCOPE = "com.anthropic.sdk.python"
+# Whether this line of the SDK traces itself (2.x does, 0.x does not).
+SDK_TRACES = hasattr(anthropic._base_client, "start_api_call_span")
 HELLO = [{"role": "user", "content": "hello there"}]
 WEATHER_TOOL = {
     "name": "get_weather",
@@ -64,7 +66,9 @@ def llm_spans(spans: Spans) -> list[ReadableSpan]:
 
 def usage_spans(spans: Spans) -> list[ReadableSpan]:
     return [
-        s for s in spans.all() if any(k.startswith(semconv.GEN_AI_USAGE_PREFIX) for k in s.attributes)
+        s
+        for s in spans.all()
+        if any(k.startswith(semconv.GEN_AI_USAGE_PREFIX) for k in s.attributes)
     ]
 
 
@@ -353,9 +357,7 @@ def test_streamed_call_through_with_streaming_response(traced: Spans, client: An
 
 
 def test_early_break_then_abandon_ends_span_once_as_partial(traced: Spans, client: Any) -> None:
-    stream = client.messages.create(
-        model="slow-stream", max_tokens=64, messages=HELLO, stream=True
-    )
+    stream = client.messages.create(model="slow-stream", max_tokens=64, messages=HELLO, stream=True)
     for _ in stream:
         break
     assert traced.all() == []  # still open: the caller holds the stream
@@ -389,9 +391,13 @@ def test_close_ends_span_once(traced: Spans, client: Any) -> None:
 
 def test_error_event_mid_stream(traced: Spans, client: Any) -> None:
     received: list[str] = []
-    with pytest.raises(anthropic.APIStatusError) as raised:
+
+    def consume() -> None:
         with client.messages.stream(model="stream-error", max_tokens=64, messages=HELLO) as s:
             received.extend(s.text_stream)
+
+    with pytest.raises(anthropic.APIStatusError) as raised:
+        consume()
     span = llm_span(traced)
     assert span.status.status_code is StatusCode.ERROR
     assert span.attributes[semconv.ERROR_TYPE] == type(raised.value).__name__
@@ -468,9 +474,11 @@ def test_content_switch(traced: Spans, client: Any, settings_override: Any) -> N
 def test_nests_under_observe(traced: Spans, client: Any) -> None:
     @observe(type="agent")
     def agent() -> str:
-        return client.messages.create(
-            model="claude-test", max_tokens=64, messages=HELLO
-        ).content[0].text
+        return (
+            client.messages.create(model="claude-test", max_tokens=64, messages=HELLO)
+            .content[0]
+            .text
+        )
 
     with using_attributes(session_id="nest"):
         agent()
@@ -496,9 +504,7 @@ def test_bedrock_client(traced: Spans, anthropic_server: AnthropicServer) -> Non
     assert [s.name for s in traced.all()] == ["chat anthropic.claude-test-v1:0"]
 
 
-def test_vertex_client_create_and_stream(
-    traced: Spans, anthropic_server: AnthropicServer
-) -> None:
+def test_vertex_client_create_and_stream(traced: Spans, anthropic_server: AnthropicServer) -> None:
     vertex = anthropic.AnthropicVertex(
         access_token="vertex-token",
         project_id="proj",
@@ -543,9 +549,40 @@ def test_beta_tool_runner_one_llm_span_per_turn(traced: Spans, client: Any) -> N
     assert {s.attributes[semconv.SESSION_ID] for s in traced.all()} == {"runner"}
     # The 2.x SDK's own runner and tool spans stay, and the model calls nest under the runner's.
     runner_spans = [s for s in traced.all() if s.name == "anthropic.messages.tool_runner"]
+    assert len(runner_spans) == (1 if SDK_TRACES else 0)
     for span in runner_spans:
         assert span.attributes[semconv.SPAN_TYPE] == "agent"
         assert parent_of(asked) == span_id(span)
+    tool_spans = [s for s in traced.all() if s.attributes.get(semconv.SPAN_TYPE) == "tool"]
+    assert len(tool_spans) == len(runner_spans)  # 2.x: one, with its content; 0.x: none
+    for span in tool_spans:
+        assert span.attributes[semconv.GEN_AI_TOOL_NAME] == "get_weather"
+        assert span.attributes[semconv.GEN_AI_TOOL_CALL_RESULT] == "sunny in San Francisco"
+        assert json.loads(span.attributes[semconv.GEN_AI_TOOL_CALL_ARGUMENTS]) == {
+            "city": "San Francisco"
+        }
+
+
+def test_tool_runner_tool_spans_without_content(
+    traced: Spans, client: Any, settings_override: Any
+) -> None:
+    settings_override(capture_content=False)
+
+    @anthropic.beta_tool
+    def get_weather(city: str) -> str:
+        """Weather for a city."""
+        return f"sunny in {city}"
+
+    runner = client.beta.messages.tool_runner(
+        model="tool-model",
+        max_tokens=64,
+        messages=[{"role": "user", "content": "weather in SF?"}],
+        tools=[get_weather],
+    )
+    assert list(runner)[-1].stop_reason == "end_turn"
+    traced.assert_no_content()
+    for span in traced.all():
+        assert all("sunny" not in str(value) for value in span.attributes.values())
 
 
 def test_sdk_own_spans_return_after_uninstrument(spans: Spans, client: Any) -> None:
@@ -565,10 +602,8 @@ def test_sdk_own_spans_return_after_uninstrument(spans: Spans, client: Any) -> N
         getattr(_base_client, "start_api_call_span", None),
     ) == originals
     client.messages.create(model="claude-test", max_tokens=64, messages=HELLO)
-    assert [s.instrumentation_scope.name for s in spans.all() if s.instrumentation_scope] in (
-        [],  # 0.x: no telemetry of its own
-        [SDK_SCOPE],  # 2.x: its own span again
-    )
+    scopes = [s.instrumentation_scope.name for s in spans.all() if s.instrumentation_scope]
+    assert scopes == ([SDK_SCOPE] if SDK_TRACES else [])
 
 
 def test_instrument_twice_gives_one_span(traced: Spans, client: Any) -> None:
@@ -599,13 +634,19 @@ def test_internal_error_is_contained(
 
 
 def test_user_exception_inside_stream_propagates_unchanged(traced: Spans, client: Any) -> None:
-    class Stop(Exception):
+    class StopError(Exception):
         pass
 
-    with pytest.raises(Stop):
+    stop = StopError()
+
+    def consume() -> None:
         with client.messages.stream(model="claude-test", max_tokens=64, messages=HELLO) as stream:
             for _ in stream:
-                raise Stop
+                raise stop
+
+    with pytest.raises(StopError) as raised:
+        consume()
+    assert raised.value is stop
     span = llm_span(traced)
     assert span.attributes[semconv.LLM_STREAM_PARTIAL] is True
     assert span.end_time is not None

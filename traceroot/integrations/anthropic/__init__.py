@@ -17,14 +17,17 @@ partial mark of a stream broken off, and takes its content mode from each client
 The 0.x line has no telemetry, and OpenInference's Anthropic instrumentor patches each resource
 method instead of one choke point. So traceroot makes the span itself on both lines, and while it
 does, the SDK's own span is left out for the calls traceroot covers (one span per call); the SDK's
-other spans (the tool runner's agent and tool spans, other endpoints) stay and nest as usual.
+other spans (the tool runner's agent and tool spans, other endpoints) stay and nest as usual,
+their content following ``TRACEROOT_CAPTURE_CONTENT`` (:mod:`.telemetry`).
 """
 
 from __future__ import annotations
 
+from traceroot import foreign
 from traceroot.integrations.base import BaseIntegration, PatchTarget
 
 _WRAPPERS = "traceroot.integrations.anthropic.wrappers"
+_TELEMETRY = "traceroot.integrations.anthropic.telemetry"
 
 
 class AnthropicIntegration(BaseIntegration):
@@ -53,4 +56,28 @@ class AnthropicIntegration(BaseIntegration):
             optional=True,
             replaces=True,
         ),
+        # 2.x only: the content of its remaining spans follows traceroot's content switch.
+        PatchTarget(
+            "anthropic.lib._tracing._config",
+            "OpenTelemetryConfig.records_content",
+            f"{_TELEMETRY}:records_content",
+            optional=True,
+            replaces=True,
+        ),
     )
+
+    def instrument(self) -> None:
+        with self._lock:
+            if self._instrumented:
+                return
+            super().instrument()
+            from traceroot.integrations.anthropic import telemetry
+
+            foreign.read_scope(telemetry.SCOPE, at_export=telemetry.read)
+
+    def uninstrument(self) -> None:
+        with self._lock:
+            super().uninstrument()
+            from traceroot.integrations.anthropic import telemetry
+
+            foreign.unread_scope(telemetry.SCOPE)

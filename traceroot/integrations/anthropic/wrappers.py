@@ -94,7 +94,9 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call 
         endpoint.record_request(attributes, body)
     with _starting:
         model = body.get("model")
-        span = endpoint.start(model if isinstance(model, str) else None, provider(client), attributes)
+        span = endpoint.start(
+            model if isinstance(model, str) else None, provider(client), attributes
+        )
         return _Call(span, endpoint, stream)
     return None
 
