@@ -10,8 +10,8 @@ span (no model call); other requests pass straight through.
 
 Where the spans come from, and why not from the SDK's own telemetry: the 2.x line of ``anthropic``
 traces its API calls itself (scope ``com.anthropic.sdk.python``). Its span per call is good on
-streams and usage, but it costs about three times a hand-written span with the same attributes
-(measured in ``benchmarks/anthropic_overhead.py``, where this integration's budget is 1.5x),
+streams and usage, but it costs about 2x a hand-written span with the same attributes on a call
+and 3.5x on a stream (``benchmarks/anthropic_overhead.py``; this integration's budget is 1.5x),
 leaves out the sampling parameters, tool definitions, finish reasons under the GenAI name and the
 partial mark of a stream broken off, and takes its content mode from each client's construction.
 The 0.x line has no telemetry, and OpenInference's Anthropic instrumentor patches each resource

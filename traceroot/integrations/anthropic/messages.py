@@ -203,6 +203,15 @@ def _media(kind: str, source: Any) -> dict[str, Any]:
 
 
 # -- Streams --------------------------------------------------------------------------------------
+# The field of each kind of content delta that carries its piece (signatures and citations add
+# nothing to the recorded output).
+_DELTA_FIELDS: Final = {
+    "text_delta": "text",
+    "input_json_delta": "partial_json",
+    "thinking_delta": "thinking",
+}
+
+
 class _Block:
     __slots__ = ("block", "pieces")
 
@@ -234,11 +243,8 @@ class MessageStream:
             if block is None:
                 return
             delta = getattr(event, "delta", None)
-            piece = (
-                getattr(delta, "text", None)
-                or getattr(delta, "partial_json", None)
-                or getattr(delta, "thinking", None)
-            )
+            name = _DELTA_FIELDS.get(getattr(delta, "type", None))  # type: ignore[arg-type]
+            piece = getattr(delta, name, None) if name else None
             if piece:
                 block.pieces.append(piece)
         elif kind == "content_block_start":
