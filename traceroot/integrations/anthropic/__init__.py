@@ -19,6 +19,9 @@ method instead of one choke point. So traceroot makes the span itself on both li
 does, the SDK's own span is left out for the calls traceroot covers (one span per call); the SDK's
 other spans (the tool runner's agent and tool spans, other endpoints) stay and nest as usual,
 their content following ``TRACEROOT_CAPTURE_CONTENT`` (:mod:`.telemetry`).
+
+Supported from 0.43: before it, the ``stream()`` helpers read the HTTP response of the stream the
+client returned through a stream of their own, so no stream proxy could see their events.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ class AnthropicIntegration(BaseIntegration):
     name = "anthropic"
     modules = ("anthropic",)
     distribution = "anthropic"
-    supported = ">=0.40,<3"
+    supported = ">=0.43,<3"
     targets = (
         PatchTarget(
             "anthropic._base_client",
