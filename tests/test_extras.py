@@ -23,6 +23,7 @@ FRAMEWORKS = (
     "agent_framework",
     "claude_agent_sdk",
     "smolagents",
+    "anthropic",
     "bedrock",
     "litellm",
     "google_genai",

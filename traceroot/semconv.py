@@ -195,3 +195,11 @@ PROVIDER_MISTRAL: Final = "mistral_ai"
 PROVIDER_GROQ: Final = "groq"
 # The agent an ``agents.complete`` call (Mistral) runs.
 GEN_AI_AGENT_ID: Final = "gen_ai.agent.id"
+
+# -- anthropic --
+# What the Anthropic integration records beyond the GenAI names: the token count of a
+# count_tokens call (no usage: counting is not billed as a model call), under the name Anthropic's
+# own telemetry gives it, and the service tier the response reports.
+ANTHROPIC_COUNT_TOKENS_INPUT_TOKENS: Final = "anthropic.message.count_tokens.input_tokens"
+ANTHROPIC_RESPONSE_SERVICE_TIER: Final = "anthropic.response.service_tier"
+OPERATION_COUNT_TOKENS: Final = "count_tokens"  # the span name's operation; not a GenAI operation

@@ -23,6 +23,11 @@ cumulative usage) and ``message_stop``.
 - ``cut-stream``: a stream that stops mid-way without finishing its body
 - ``slow-stream``: events 50 ms apart
 
+The platform clients' paths answer as ``/v1/messages`` does, the model taken from the path:
+Bedrock's ``/model/<model>/invoke`` (not its streaming path, whose AWS event-stream framing this
+server does not speak) and Vertex's ``.../publishers/anthropic/models/<model>:rawPredict`` and
+``:streamRawPredict`` (server-sent events).
+
 ``POST /v1/messages/count_tokens`` answers ``{"input_tokens": N}`` with the ``input_tokens`` that
 ``/v1/messages`` reports for the same body. Every response has a ``request-id`` header. Every
 request is recorded (path, lowercase headers, body) for assertions.
@@ -236,6 +241,16 @@ def message_events(body: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield {"type": "message_stop"}
 
 
+def _platform_model(path: str) -> str | None:
+    """The model in a Bedrock or Vertex messages path, or ``None`` for another path."""
+    if path.startswith("/model/") and path.endswith("/invoke"):
+        return path[len("/model/") : -len("/invoke")]
+    marker = "/publishers/anthropic/models/"
+    if marker in path and path.endswith(("rawPredict", "RawPredict")):
+        return path.split(marker, 1)[1].rsplit(":", 1)[0]
+    return None
+
+
 def error_body(status: int, message: str | None = None) -> dict[str, Any]:
     return {
         "type": "error",
@@ -258,8 +273,14 @@ class _Handler(RecordingHandler):
         if model.startswith("error-"):
             status = int(model.split("-")[1])
             return self._json(error_body(status), status)
-        if path.endswith("/v1/messages/count_tokens"):
+        if path.endswith(("/v1/messages/count_tokens", "/count-tokens:rawPredict")):
             return self._json({"input_tokens": input_tokens(body)})
+        platform_model = _platform_model(path)
+        if platform_model is not None:
+            body = {**body, "model": platform_model}
+            if path.endswith(":streamRawPredict"):
+                return self._sse(message_events(body), platform_model)
+            return self._json(message(body))
         if path.endswith("/v1/messages"):
             if body.get("stream"):
                 return self._sse(message_events(body), model)

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
+from ..conftest import required
 from .anthropic_server import AnthropicServer
 from .conftest import API_KEY
 
-anthropic = pytest.importorskip("anthropic")
+anthropic = required("anthropic")
 
 HELLO = [{"role": "user", "content": "hello there"}]
 WEATHER_TOOL = {

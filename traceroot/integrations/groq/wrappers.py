@@ -19,7 +19,7 @@ from traceroot import genai, semconv
 from traceroot.guard import contained
 from traceroot.integrations import chat_completions
 from traceroot.integrations.base import BaseIntegration, Wrapper
-from traceroot.integrations.stream_proxies import AsyncStream, StreamRecorder, SyncStream
+from traceroot.integrations.streaming import AsyncStream, StreamRecorder, SyncStream
 
 CHAT_PATH: Final = "/openai/v1/chat/completions"
 # What Groq's chat endpoint takes besides model, messages and tools.

@@ -22,7 +22,7 @@ from traceroot.genai import Attributes, field
 from traceroot.guard import contained
 from traceroot.integrations import chat_completions
 from traceroot.integrations.base import BaseIntegration, Wrapper
-from traceroot.integrations.stream_proxies import AsyncStream, StreamRecorder, SyncStream
+from traceroot.integrations.streaming import AsyncStream, StreamRecorder, SyncStream
 
 PARAMETERS: Final = (
     "temperature",

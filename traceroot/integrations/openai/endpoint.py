@@ -9,14 +9,9 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from traceroot.genai import Attributes
+from traceroot.integrations.streaming import StreamAccumulator
 
-
-class StreamAccumulator(Protocol):
-    """Gathers a stream's chunks; records what arrived when the stream ends, however it ends."""
-
-    def add(self, chunk: Any) -> None: ...
-
-    def record(self, attributes: Attributes) -> None: ...
+__all__ = ["Endpoint", "StreamAccumulator"]
 
 
 class Endpoint(Protocol):

@@ -22,7 +22,7 @@ from traceroot.integrations.openai.chat import ChatEndpoint
 from traceroot.integrations.openai.embeddings import CompletionsEndpoint, EmbeddingsEndpoint
 from traceroot.integrations.openai.endpoint import Endpoint
 from traceroot.integrations.openai.responses import ResponsesEndpoint
-from traceroot.integrations.openai.streams import (
+from traceroot.integrations.streaming import (
     AsyncStream,
     StreamingResponse,
     StreamRecorder,
