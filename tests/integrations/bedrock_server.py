@@ -22,12 +22,17 @@ Invoke (``/invoke``, ``/invoke-with-response-stream``): a model id with ``anthro
 answers the Anthropic Messages format (the replies of :mod:`.anthropic_server`; a stream's events
 are ``chunk`` events whose bytes are those events' JSON, the last with
 ``amazon-bedrock-invocationMetrics``); a body with ``"schemaVersion": "messages-v1"`` (Amazon
-Nova) gets the Converse reply and events as JSON; a model id with ``embed`` answers a Titan
-embedding (``{"embedding": [0.125, ...], "inputTextTokenCount"}``); any other model answers the
-Titan text format (``{"inputTextTokenCount", "results": [{"outputText", "tokenCount",
-"completionReason"}]}``).
+Nova) gets the Converse reply and events as JSON, with Nova's spelling of the cache counts
+(``cacheReadInputTokenCount``, ``cacheWriteInputTokenCount``); a model id with ``embed`` answers
+a Titan embedding (``{"embedding": [0.125, ...], "inputTextTokenCount"}``); any other model
+answers the Titan text format (``{"inputTextTokenCount", "results": [{"outputText",
+"tokenCount", "completionReason"}]}``).
 Every ``/invoke`` reply has the ``x-amzn-bedrock-input-token-count`` and
-``-output-token-count`` headers. Every request is recorded (path, lowercase headers, body).
+``-output-token-count`` headers (an embedding's input count is its words + 10, so that a test
+can tell it from the body's); a model id with ``cached`` adds the ``-cache-read-input-`` and
+``-cache-write-input-token-count`` headers (:data:`CACHE_READ_TOKENS`, :data:`CACHE_WRITE_TOKENS`),
+and the same counts to a Titan text stream's invocation metrics.
+Every request is recorded (path, lowercase headers, body).
 """
 
 from __future__ import annotations
@@ -184,6 +189,14 @@ def converse_events(model: str, body: dict[str, Any]) -> Iterator[tuple[str, dic
 
 
 # -- Invoke --------------------------------------------------------------------------------------
+def nova_usage(usage: dict[str, Any]) -> dict[str, Any]:
+    """Converse's usage as Nova's ``invoke_model`` spells it."""
+    spelled = {k: v for k, v in usage.items() if not k.startswith("cache")}
+    spelled["cacheReadInputTokenCount"] = usage["cacheReadInputTokens"]
+    spelled["cacheWriteInputTokenCount"] = usage["cacheWriteInputTokens"]
+    return spelled
+
+
 def titan_reply(body: dict[str, Any]) -> dict[str, Any]:
     prompt = str(body.get("inputText", ""))
     text = f"echo: {prompt}"
@@ -199,10 +212,11 @@ def invoke_reply(model: str, body: dict[str, Any]) -> tuple[dict[str, Any], int,
     """The JSON body of an ``/invoke`` reply, and its input and output token counts."""
     if body.get("schemaVersion") == "messages-v1":
         reply = converse_reply(model, body)
+        reply["usage"] = nova_usage(reply["usage"])
         return reply, reply["usage"]["inputTokens"], reply["usage"]["outputTokens"]
     if "embed" in model:
         count = len(str(body.get("inputText", "")).split())
-        return {"embedding": [0.125] * 4, "inputTextTokenCount": count}, count, 0
+        return {"embedding": [0.125] * 4, "inputTextTokenCount": count}, count + 10, 0
     if "anthropic" in model:
         reply = anthropic_server.message({**body, "model": model})
         usage = reply["usage"]
@@ -215,6 +229,8 @@ def invoke_chunks(model: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The JSON objects an ``/invoke-with-response-stream`` reply's chunks carry."""
     if body.get("schemaVersion") == "messages-v1":
         for kind, payload in converse_events(model, body):
+            if kind == "metadata":
+                payload = {**payload, "usage": nova_usage(payload["usage"])}
             yield {kind: payload}
         return
     if "anthropic" in model:
@@ -243,6 +259,9 @@ def invoke_chunks(model: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
         "invocationLatency": 30,
         "firstByteLatency": 10,
     }
+    if "cached" in model:
+        metrics["cacheReadInputTokenCount"] = CACHE_READ_TOKENS
+        metrics["cacheWriteInputTokenCount"] = CACHE_WRITE_TOKENS
     yield {
         "outputText": text[half:],
         "index": 0,
@@ -269,7 +288,7 @@ class _Handler(RecordingHandler):
             return self._stream(events, model)
         if action == "invoke":
             reply, inputs, outputs = invoke_reply(model, body)
-            return self._json(reply, tokens=(inputs, outputs))
+            return self._json(reply, tokens=(inputs, outputs), cached="cached" in model)
         if action == "invoke-with-response-stream":
             chunks = (
                 event("chunk", {"bytes": base64.b64encode(json.dumps(c).encode()).decode()})
@@ -279,7 +298,11 @@ class _Handler(RecordingHandler):
         return self._error(404, "no such action")
 
     def _json(
-        self, payload: dict[str, Any], status: int = 200, tokens: tuple[int, int] | None = None
+        self,
+        payload: dict[str, Any],
+        status: int = 200,
+        tokens: tuple[int, int] | None = None,
+        cached: bool = False,
     ) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
@@ -289,6 +312,11 @@ class _Handler(RecordingHandler):
         if tokens is not None:
             self.send_header("x-amzn-bedrock-input-token-count", str(tokens[0]))
             self.send_header("x-amzn-bedrock-output-token-count", str(tokens[1]))
+        if cached:
+            self.send_header("x-amzn-bedrock-cache-read-input-token-count", str(CACHE_READ_TOKENS))
+            self.send_header(
+                "x-amzn-bedrock-cache-write-input-token-count", str(CACHE_WRITE_TOKENS)
+            )
         if status >= 400:
             kind = ERROR_TYPES.get(status, "InternalServerException")
             self.send_header("x-amzn-ErrorType", f"{kind}:http://internal.amazon.com/coral/")

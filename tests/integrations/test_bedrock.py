@@ -41,6 +41,10 @@ CLAUDE = "anthropic.claude-3-haiku-20240307-v1:0"
 TITAN = "amazon.titan-text-express-v1"
 NOVA = "amazon.nova-lite-v1:0"
 EMBED = "amazon.titan-embed-text-v2:0"
+EMBED_IMAGE = "amazon.titan-embed-image-v1"
+IMAGE = "stability.stable-diffusion-xl-v1"
+TITAN_IMAGE = "amazon.titan-image-generator-v2:0"
+COHERE = "cohere.command-r-v1:0"
 MESSAGES = [{"role": "user", "content": [{"text": "hello there"}]}]
 WEATHER_TOOL = {
     "toolSpec": {
@@ -169,7 +173,9 @@ def test_converse_span_shape(traced: Spans, client: Any, bedrock_server: Bedrock
     assert a[semconv.GEN_AI_REQUEST_TOP_K] == 40
     assert a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] == ("END",)
     assert a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("end_turn",)
-    assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 7
+    # The GenAI input counts all input: Bedrock's count leaves out the cached part.
+    cached = CACHE_READ_TOKENS + CACHE_WRITE_TOKENS if CACHE_FIELDS else 0
+    assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 7 + cached
     assert a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 3
     if CACHE_FIELDS:
         assert a[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == CACHE_READ_TOKENS
@@ -249,7 +255,8 @@ def test_converse_stream_passes_the_same_events(traced: Spans, client: Any) -> N
     assert span.name == "chat m1"
     assert a[semconv.GEN_AI_REQUEST_STREAM] is True
     assert a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("end_turn",)
-    assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 7
+    cached = CACHE_READ_TOKENS + CACHE_WRITE_TOKENS if CACHE_FIELDS else 0
+    assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 7 + cached
     if CACHE_FIELDS:
         assert a[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == CACHE_READ_TOKENS
         assert a[semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] == CACHE_WRITE_TOKENS
@@ -381,7 +388,7 @@ def test_invoke_model_anthropic(traced: Spans, client: Any) -> None:
     assert a[semconv.GEN_AI_RESPONSE_ID] == "msg_test_1"
     assert a[semconv.GEN_AI_RESPONSE_MODEL] == f"{CLAUDE}-2026"
     assert a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("end_turn",)
-    assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 7
+    assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 7 + 2 + 3  # uncached + cache read + write
     assert a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 3
     assert a[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 2
     assert a[semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] == 3
@@ -449,8 +456,10 @@ def test_invoke_model_nova_format(traced: Spans, client: Any) -> None:
         assert span.name == f"chat {NOVA}"
         assert a[semconv.GEN_AI_REQUEST_MAX_TOKENS] == 30
         assert a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("end_turn",)
-        assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 7
+        # Nova's cacheReadInputTokenCount / cacheWriteInputTokenCount, counted in the input too
+        assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 7 + CACHE_READ_TOKENS + CACHE_WRITE_TOKENS
         assert a[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == CACHE_READ_TOKENS
+        assert a[semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] == CACHE_WRITE_TOKENS
         assert loads(span, semconv.GEN_AI_SYSTEM_INSTRUCTIONS) == [
             {"type": "text", "content": "Be brief."}
         ]
@@ -465,9 +474,64 @@ def test_invoke_model_embeddings_keep_no_vectors(traced: Spans, client: Any) -> 
     span = llm_span(traced)
     assert span.name == f"embeddings {EMBED}"
     assert span.attributes[semconv.GEN_AI_OPERATION_NAME] == "embeddings"
-    assert span.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 3
+    assert span.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 3 + 10  # the header's count
     assert semconv.GEN_AI_OUTPUT_MESSAGES not in span.attributes
     assert all("0.125" not in str(value) for value in span.attributes.values())
+
+
+def _unread_original(body: Any) -> bool:
+    """Whether ``body`` is botocore's own ``StreamingBody`` over the connection, not yet read."""
+    raw = body._raw_stream
+    return type(raw).__name__ == "HTTPResponse" and body._amount_read == 0
+
+
+@pytest.mark.parametrize(
+    ("model", "body"),
+    [
+        (EMBED, {"inputText": "a b c"}),
+        (IMAGE, {"text_prompts": [{"text": "a lighthouse"}], "cfg_scale": 7}),
+        (TITAN_IMAGE, {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "a lighthouse"}}),
+    ],
+)
+def test_embedding_and_image_replies_are_left_unread(
+    traced: Spans, client: Any, model: str, body: dict[str, Any]
+) -> None:
+    """Vectors and images are not read, parsed or copied: the caller gets botocore's own body,
+    over the connection (``set_socket_timeout`` works), and the usage comes from the headers."""
+    response = client.invoke_model(modelId=model, body=json.dumps(body))
+    assert _unread_original(response["body"])
+    response["body"].set_socket_timeout(5)
+    assert json.loads(response["body"].read())
+    a = llm_span(traced).attributes
+    headers = response["ResponseMetadata"]["HTTPHeaders"]
+    assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] == int(headers["x-amzn-bedrock-input-token-count"])
+    assert semconv.GEN_AI_OUTPUT_MESSAGES not in a
+
+
+def test_text_replies_are_read_for_the_span(traced: Spans, client: Any) -> None:
+    response = client.invoke_model(modelId=TITAN, body=json.dumps({"inputText": "say hi"}))
+    assert not _unread_original(response["body"])  # read, and an equal body put in its place
+    assert json.loads(response["body"].read())["results"][0]["outputText"] == "echo: say hi"
+    assert semconv.GEN_AI_OUTPUT_MESSAGES in llm_span(traced).attributes
+
+
+def test_header_and_metric_counts_include_cached_tokens(traced: Spans, client: Any) -> None:
+    model = "amazon.titan-embed-cached-v1"
+    client.invoke_model(modelId=model, body=json.dumps({"inputText": "a b c"}))["body"].read()
+    stream = client.invoke_model_with_response_stream(
+        modelId="amazon.titan-text-cached-v1", body=json.dumps({"inputText": "say hi"})
+    )
+    for _ in stream["body"]:
+        pass
+    from_headers, from_metrics = by_start(traced)
+    for span, uncached in ((from_headers, 3 + 10), (from_metrics, 2)):
+        a = span.attributes
+        assert (
+            a[semconv.GEN_AI_USAGE_INPUT_TOKENS]
+            == uncached + CACHE_READ_TOKENS + CACHE_WRITE_TOKENS
+        )
+        assert a[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == CACHE_READ_TOKENS
+        assert a[semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] == CACHE_WRITE_TOKENS
 
 
 def test_invoke_model_error(traced: Spans, client: Any) -> None:
@@ -490,7 +554,7 @@ def test_invoke_model_with_response_stream_anthropic(traced: Spans, client: Any)
     assert a[semconv.GEN_AI_REQUEST_STREAM] is True
     assert a[semconv.GEN_AI_RESPONSE_ID] == "msg_test_2"
     assert a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("end_turn",)
-    assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 7
+    assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 7 + 2 + 3
     assert a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 3
     assert a[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 2
     assert semconv.LLM_STREAM_PARTIAL not in a
@@ -548,6 +612,105 @@ def test_content_switch(traced: Spans, client: Any, settings_override: Any) -> N
         assert semconv.GEN_AI_SYSTEM_INSTRUCTIONS not in span.attributes
         assert span.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] > 0
     assert semconv.GEN_AI_TOOL_DEFINITIONS in by_start(traced)[0].attributes  # code, not content
+
+
+SECRET = "SECRET-7f3a"  # in every field of the bodies below that may hold the user's content
+
+
+def _bodies_with_content() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (
+            COHERE,
+            {
+                "message": f"hi {SECRET}",
+                "chat_history": [{"role": "USER", "message": f"earlier {SECRET}"}],
+                "preamble": f"You are {SECRET}",
+                "documents": [{"title": SECRET, "snippet": SECRET}],
+                "temperature": 0.3,
+                "max_tokens": 20,
+            },
+        ),
+        (
+            IMAGE,
+            {
+                "text_prompts": [{"text": f"a {SECRET} lighthouse", "weight": 1}],
+                "init_image": f"{SECRET}-base64-image",
+                "style_preset": SECRET,
+                "cfg_scale": 7,
+                "seed": 42,
+            },
+        ),
+        (
+            TITAN_IMAGE,
+            {
+                "taskType": "IMAGE_VARIATION",
+                "imageVariationParams": {"text": SECRET, "images": [f"{SECRET}-base64"]},
+                "imageGenerationConfig": {"numberOfImages": 1, "cfgScale": 8.0},
+            },
+        ),
+        (EMBED_IMAGE, {"inputText": SECRET, "inputImage": f"{SECRET}-base64-image"}),
+    ]
+
+
+def _recorded(span: ReadableSpan) -> str:
+    return " ".join(str(value) for value in dict(span.attributes or {}).values())
+
+
+def test_content_off_keeps_body_fields_out_of_parameters(
+    traced: Spans, client: Any, settings_override: Any
+) -> None:
+    """A body's fields beyond the prompt (Cohere's history, preamble and documents, Stability's
+    prompts and image, Titan's images) and a Converse call's extra fields may be content: with
+    content off only their numbers and flags are kept."""
+    settings_override(capture_content=False)
+    for model, body in _bodies_with_content():
+        client.invoke_model(modelId=model, body=json.dumps(body))["body"].read()
+    client.converse(
+        modelId="m1",
+        messages=MESSAGES,
+        additionalModelRequestFields={
+            "top_k": 40,
+            "reasoning": True,
+            "promptVariant": SECRET,
+            "documents": [SECRET],
+            "guidance": {"text": SECRET},
+        },
+    )
+    traced.assert_no_content()
+    cohere, image, titan_image, embed_image, converse = by_start(traced)
+    for span in by_start(traced):
+        assert SECRET not in _recorded(span), span.name
+    assert cohere.attributes[semconv.GEN_AI_REQUEST_TEMPERATURE] == 0.3
+    assert cohere.attributes[semconv.GEN_AI_REQUEST_MAX_TOKENS] == 20
+    assert loads(image, semconv.LLM_MODEL_PARAMETERS) == {"cfg_scale": 7, "seed": 42}
+    assert loads(titan_image, semconv.LLM_MODEL_PARAMETERS) == {
+        "numberOfImages": 1,
+        "cfgScale": 8.0,
+    }
+    assert semconv.LLM_MODEL_PARAMETERS not in embed_image.attributes
+    assert converse.attributes[semconv.GEN_AI_REQUEST_TOP_K] == 40
+    assert loads(converse, semconv.LLM_MODEL_PARAMETERS) == {"top_k": 40, "reasoning": True}
+
+
+def test_content_on_keeps_body_fields_but_never_images(traced: Spans, client: Any) -> None:
+    for model, body in _bodies_with_content():
+        client.invoke_model(modelId=model, body=json.dumps(body))["body"].read()
+    cohere, image, titan_image, embed_image = by_start(traced)
+    parameters = loads(cohere, semconv.LLM_MODEL_PARAMETERS)
+    assert parameters["chat_history"] == [{"role": "USER", "message": f"earlier {SECRET}"}]
+    assert parameters["preamble"] == f"You are {SECRET}"
+    assert loads(cohere, semconv.GEN_AI_INPUT_MESSAGES)[0]["parts"][0]["content"] == f"hi {SECRET}"
+    # Stability's prompts are the prompt; its image is never recorded
+    assert loads(image, semconv.GEN_AI_INPUT_MESSAGES)[0]["parts"] == [
+        {"type": "text", "content": f"a {SECRET} lighthouse"}
+    ]
+    assert loads(image, semconv.LLM_MODEL_PARAMETERS) == {
+        "style_preset": SECRET,
+        "cfg_scale": 7,
+        "seed": 42,
+    }
+    assert "base64-image" not in _recorded(image) + _recorded(embed_image)
+    assert loads(titan_image, semconv.LLM_MODEL_PARAMETERS)["taskType"] == "IMAGE_VARIATION"
 
 
 def test_nests_under_observe(traced: Spans, client: Any) -> None:

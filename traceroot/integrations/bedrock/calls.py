@@ -33,9 +33,13 @@ from traceroot.integrations.bedrock.streams import (
 
 class ModelCall(Protocol):
     """What an operation module provides: the operation name (known once the request is read),
-    the request's and the reply's attributes, and a stream's accumulator."""
+    whether the reply's body must be read for the span (known then too), the request's and the
+    reply's attributes, and a stream's accumulator."""
 
     operation: str
+
+    @property
+    def reads_body(self) -> bool: ...
 
     def record_request(self, attributes: Attributes, params: Mapping[str, Any]) -> None: ...
 
@@ -156,7 +160,7 @@ def _succeed(call: _Call, result: Any) -> Any:
             result[key] = EventStream(result[key], recorder)
             return result
         body = None
-        if call.operation == "InvokeModel" and isinstance(result, dict):
+        if call.model_call.reads_body and isinstance(result, dict):
             body, failed = read_body(result)
         call.model_call.record_response(attributes, result, body)
     genai.set_final(call.span, attributes)

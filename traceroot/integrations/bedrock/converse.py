@@ -2,7 +2,19 @@
 ``inferenceConfig``, stop reason and usage, in the GenAI shape.
 
 Amazon Nova's ``invoke_model`` format (``schemaVersion: messages-v1``) is the same shape, so
-:mod:`.invoke` reads it with these functions too.
+:mod:`.invoke` reads it with these functions too, and the request parameters and token counts of
+every Bedrock format are recorded here (:func:`record_parameters`, :func:`record_counts`).
+
+Parameters: numbers and flags are settings; any other value (a string, a list, a dict: what
+``additionalModelRequestFields`` or a model's own body holds beyond the known parameters) may be
+the user's content, so the JSON of all parameters holds it only with content capture on.
+
+Usage: Bedrock's input count (``inputTokens``, ``inputTokenCount``, the
+``x-amzn-bedrock-input-token-count`` header) leaves out the cached part of the prompt, which comes
+as the cache read and cache write counts; the GenAI conventions' ``gen_ai.usage.input_tokens``
+counts all input. So it is the sum of the three, and the two cache counts are recorded as well
+(``gen_ai.usage.cache_read.input_tokens``, ``gen_ai.usage.cache_creation.input_tokens``), as for
+the other providers.
 """
 
 from __future__ import annotations
@@ -21,12 +33,15 @@ PARAMETERS: Final = {
     "topK": "top_k",
     "stopSequences": "stop_sequences",
 }
+# Parameters that are settings whatever their value's type (stop sequences are a list).
+_SETTINGS: Final = frozenset((*semconv.MODEL_PARAMETER_ATTRIBUTES, "tool_choice"))
 
 
 class Converse:
     """One ``converse`` or ``converse_stream`` call."""
 
     operation = semconv.OPERATION_CHAT
+    reads_body = False  # the reply is parsed by botocore: there is no body
 
     def record_request(self, attributes: Attributes, params: Mapping[str, Any]) -> None:
         parameters = dict(_parameters(params.get("inferenceConfig")))
@@ -38,7 +53,7 @@ class Converse:
             if tool_config.get("toolChoice") is not None:
                 parameters["tool_choice"] = tool_config["toolChoice"]
             record_tool_definitions(attributes, tool_config.get("tools"))
-        genai.set_model_parameters(attributes, parameters, as_json="unmapped")
+        record_parameters(attributes, parameters)
         record_messages(attributes, params.get("messages"), params.get("system"))
 
     def record_response(self, attributes: Attributes, response: Any, body: bytes | None) -> None:
@@ -52,6 +67,19 @@ def _parameters(config: object) -> dict[str, Any]:
     if not isinstance(config, Mapping):
         return {}
     return {PARAMETERS.get(str(key), str(key)): value for key, value in config.items()}
+
+
+def record_parameters(attributes: Attributes, parameters: Mapping[str, Any]) -> None:
+    """A request's parameters as ``gen_ai.request.*``, and as JSON when some have no attribute of
+    their own: values that may be content (see the module docstring) only with content on."""
+    settings = {key: value for key, value in parameters.items() if _is_setting(key, value)}
+    genai.set_model_parameters(attributes, settings, as_json="unmapped")
+    if len(settings) < len(parameters):
+        genai.set_content(attributes, semconv.LLM_MODEL_PARAMETERS, dict(parameters))
+
+
+def _is_setting(key: str, value: object) -> bool:
+    return value is None or isinstance(value, (int, float)) or key in _SETTINGS
 
 
 def record_messages(attributes: Attributes, messages: object, system: object) -> None:
@@ -103,14 +131,38 @@ def record_reply(attributes: Attributes, response: Any) -> None:
 
 
 def record_usage(attributes: Attributes, usage: object) -> None:
+    """Converse's ``usage``, or Nova's in ``invoke_model`` (whose cache counts end in ``Count``)."""
     if isinstance(usage, Mapping):
-        genai.set_usage(
+        record_counts(
             attributes,
             input_tokens=usage.get("inputTokens"),
             output_tokens=usage.get("outputTokens"),
-            cache_read_tokens=usage.get("cacheReadInputTokens"),
-            cache_creation_tokens=usage.get("cacheWriteInputTokens"),
+            cache_read=usage.get("cacheReadInputTokens", usage.get("cacheReadInputTokenCount")),
+            cache_write=usage.get("cacheWriteInputTokens", usage.get("cacheWriteInputTokenCount")),
         )
+
+
+def record_counts(
+    attributes: Attributes,
+    *,
+    input_tokens: object,
+    output_tokens: object,
+    cache_read: object,
+    cache_write: object,
+) -> None:
+    """Bedrock's token counts as ``gen_ai.usage.*``: the input counts the cached part of the
+    prompt too (see the module docstring)."""
+    if isinstance(input_tokens, int):
+        for cached in (cache_read, cache_write):
+            if isinstance(cached, int):
+                input_tokens += cached
+    genai.set_usage(
+        attributes,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cache_read_tokens=cache_read,
+        cache_creation_tokens=cache_write,
+    )
 
 
 def input_message(message: Any) -> dict[str, Any]:

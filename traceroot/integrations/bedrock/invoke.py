@@ -1,11 +1,19 @@
 """``invoke_model`` and ``invoke_model_with_response_stream``: the request and reply bodies are
 the model's own format. Read here: Anthropic Messages (``anthropic_version``), Amazon Nova's
-``messages-v1`` (the Converse shape, read by :mod:`.converse`), embeddings (no vectors kept), and
-any other model's body as text (its ``prompt`` / ``inputText``, and the reply's text field).
+``messages-v1`` (the Converse shape, read by :mod:`.converse`), embeddings and image generation
+(the request only), and any other model's body as text (its ``prompt`` / ``inputText``, and the
+reply's text field). Request fields beyond the prompt and the known parameters (Cohere's
+``chat_history`` and ``documents``, Stability's prompts) are content: see
+:func:`.converse.record_parameters`; images in a request are never recorded.
+
+The reply body of ``invoke_model`` is read (and replaced by an equal, unread one) only for the
+formats whose reply holds the message or the usage. The reply of an embedding or image model
+(vectors, images) is left unread, the caller's own body: its counts come from the headers.
 
 Usage comes from the body where it has it, else from what Bedrock adds to every model: the
-``x-amzn-bedrock-input-token-count`` / ``-output-token-count`` headers, and a stream's
-``amazon-bedrock-invocationMetrics``.
+``x-amzn-bedrock-input-token-count`` / ``-output-token-count`` / ``-cache-read-input-token-count``
+/ ``-cache-write-input-token-count`` headers, and a stream's ``amazon-bedrock-invocationMetrics``.
+The input count includes the cached tokens (see :mod:`.converse`).
 """
 
 from __future__ import annotations
@@ -16,12 +24,20 @@ from typing import Any, Final
 
 from traceroot import genai, semconv
 from traceroot.genai import Attributes
+from traceroot.integrations.anthropic.messages import record_usage as record_anthropic_usage
 from traceroot.integrations.bedrock import converse
 
 ANTHROPIC: Final = "anthropic"
 NOVA: Final = "nova"
 EMBEDDING: Final = "embedding"
+IMAGE: Final = "image"
 TEXT: Final = "text"
+# The formats whose reply body holds what the span records (the message, the usage).
+_READ_REPLY: Final = frozenset((ANTHROPIC, NOVA, TEXT))
+# Model ids of the image models (Stability, Titan Image Generator, Nova Canvas), and the keys of
+# their request bodies, for ids that do not say (an inference profile's ARN).
+_IMAGE_MODELS: Final = ("stability.", "image", "canvas")
+_IMAGE_KEYS: Final = ("text_prompts", "taskType")
 
 # Parameter spellings of the text-format models (Llama, Mistral, Titan, Cohere, Claude text).
 _TEXT_PARAMETERS: Final = {
@@ -35,8 +51,7 @@ _TEXT_PARAMETERS: Final = {
 }
 _PROMPT_KEYS: Final = ("prompt", "inputText", "message")
 _METRICS: Final = "amazon-bedrock-invocationMetrics"
-_INPUT_HEADER: Final = "x-amzn-bedrock-input-token-count"
-_OUTPUT_HEADER: Final = "x-amzn-bedrock-output-token-count"
+_HEADER: Final = "x-amzn-bedrock-{}-token-count"
 
 
 class Invoke:
@@ -51,6 +66,10 @@ class Invoke:
         body = read_json(params.get("body"))
         if "embed" in model:
             self.format, self.operation = EMBEDDING, semconv.OPERATION_EMBEDDINGS
+        elif any(name in model for name in _IMAGE_MODELS) or (
+            isinstance(body, Mapping) and any(key in body for key in _IMAGE_KEYS)
+        ):
+            self.format, self.operation = IMAGE, semconv.OPERATION_TEXT_COMPLETION
         elif isinstance(body, Mapping) and (
             "anthropic_version" in body or ("anthropic" in model and "messages" in body)
         ):
@@ -69,6 +88,10 @@ class Invoke:
         else:
             _text_request(attributes, body, params.get("body"))
 
+    @property
+    def reads_body(self) -> bool:
+        return self.format in _READ_REPLY
+
     def record_response(self, attributes: Attributes, response: Any, body: bytes | None) -> None:
         reply = read_json(body)
         if self.format == ANTHROPIC and isinstance(reply, Mapping):
@@ -79,13 +102,15 @@ class Invoke:
             _text_reply(attributes, reply)
         # Bedrock's own counts, for the models whose body has none (or only some).
         headers = (response.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
-        for key, header in (
-            (semconv.GEN_AI_USAGE_INPUT_TOKENS, _INPUT_HEADER),
-            (semconv.GEN_AI_USAGE_OUTPUT_TOKENS, _OUTPUT_HEADER),
-        ):
-            count = _count(headers.get(header))
-            if key not in attributes and count is not None:
-                attributes[key] = count
+        counts: Attributes = {}
+        converse.record_counts(
+            counts,
+            input_tokens=_count(headers.get(_HEADER.format("input"))),
+            output_tokens=_count(headers.get(_HEADER.format("output"))),
+            cache_read=_count(headers.get(_HEADER.format("cache-read-input"))),
+            cache_write=_count(headers.get(_HEADER.format("cache-write-input"))),
+        )
+        _fill(attributes, counts)
 
     def accumulator(self) -> InvokeStream:
         return InvokeStream(self.format)
@@ -111,6 +136,15 @@ def read_json(body: object) -> Any:
         return body
 
 
+def _fill(attributes: Attributes, counts: Attributes) -> None:
+    """Add Bedrock's own ``counts`` that the body did not give. The input count and its cached
+    part are summed, so they come from one source: the body's, when it has the input count."""
+    body_input = semconv.GEN_AI_USAGE_INPUT_TOKENS in attributes
+    for key, count in counts.items():
+        if key == semconv.GEN_AI_USAGE_OUTPUT_TOKENS or not body_input:
+            attributes.setdefault(key, count)
+
+
 def _count(value: object) -> int | None:
     return int(value) if isinstance(value, str) and value.isdigit() else None
 
@@ -119,7 +153,7 @@ def _count(value: object) -> int | None:
 def _anthropic_request(attributes: Attributes, body: Mapping[str, Any]) -> None:
     names = ("max_tokens", "temperature", "top_p", "top_k", "stop_sequences", "tool_choice")
     parameters = {name: body[name] for name in (*names, "thinking") if name in body}
-    genai.set_model_parameters(attributes, parameters, as_json="unmapped")
+    genai.set_model_parameters(attributes, parameters, as_json="unmapped")  # settings, code
     tools = body.get("tools")
     if isinstance(tools, list) and tools:
         definitions = [
@@ -182,24 +216,13 @@ def _anthropic_parts(content: object) -> list[dict[str, Any]]:
     return parts
 
 
-def _anthropic_usage(attributes: Attributes, usage: object) -> None:
-    if isinstance(usage, Mapping):
-        genai.set_usage(
-            attributes,
-            input_tokens=usage.get("input_tokens"),
-            output_tokens=usage.get("output_tokens"),
-            cache_read_tokens=usage.get("cache_read_input_tokens"),
-            cache_creation_tokens=usage.get("cache_creation_input_tokens"),
-        )
-
-
 def _anthropic_reply(attributes: Attributes, reply: Mapping[str, Any]) -> None:
     genai.set_if(attributes, semconv.GEN_AI_RESPONSE_ID, reply.get("id"))
     genai.set_if(attributes, semconv.GEN_AI_RESPONSE_MODEL, reply.get("model"))
     stop = reply.get("stop_reason")
     if isinstance(stop, str):
         attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [stop]
-    _anthropic_usage(attributes, reply.get("usage"))
+    record_anthropic_usage(attributes, reply.get("usage"))
     message = genai.message(
         reply.get("role") or "assistant", _anthropic_parts(reply.get("content")), stop
     )
@@ -214,23 +237,34 @@ def _text_request(attributes: Attributes, body: Any, raw: object) -> None:
             genai.set_content(attributes, semconv.GEN_AI_INPUT_MESSAGES, [message])
         return
     settings = dict(body)
-    nested = settings.pop("textGenerationConfig", None)  # Titan
-    if isinstance(nested, Mapping):
-        settings.update(nested)
+    for config in ("textGenerationConfig", "imageGenerationConfig"):  # Titan, Nova Canvas
+        nested = settings.pop(config, None)
+        if isinstance(nested, Mapping):
+            settings.update(nested)
     prompt = next((settings.pop(key) for key in _PROMPT_KEYS if key in settings), None)
     texts = settings.pop("texts", None)  # Cohere embeddings
+    prompts = settings.pop("text_prompts", None)  # Stability: [{"text", "weight"}]
     parameters = {
         _TEXT_PARAMETERS.get(key, key): value
         for key, value in settings.items()
-        if isinstance(value, (int, float, str, list)) and key not in ("messages", "images")
+        if key not in ("messages", "images") and not _is_image(key, value)
     }
-    genai.set_model_parameters(attributes, parameters, as_json="unmapped")
+    converse.record_parameters(attributes, parameters)
     if prompt is None and isinstance(texts, list):
         prompt = "\n".join(genai.texts(texts))
+    if prompt is None and isinstance(prompts, list):
+        pieces = [item.get("text") for item in prompts if isinstance(item, Mapping)]
+        prompt = "\n".join(genai.texts(pieces))
     if prompt is None:
         prompt = json.dumps(body)  # a format not known here: the body as the user's text
     message = genai.message("user", [genai.text_part(prompt)])
     genai.set_content(attributes, semconv.GEN_AI_INPUT_MESSAGES, [message])
+
+
+def _is_image(key: str, value: object) -> bool:
+    """An image in a request (Titan's ``inputImage``, Stability's ``init_image``): never
+    recorded. Not a count of images (``numberOfImages``)."""
+    return "image" in key.lower() and not isinstance(value, (int, float))
 
 
 def _text_of(reply: Any) -> tuple[str | None, object]:
@@ -347,15 +381,14 @@ class InvokeStream:
         if self.metrics is not None:
             # Bedrock's own counts, for what the model's events did not say.
             counts: Attributes = {}
-            genai.set_usage(
+            converse.record_counts(
                 counts,
                 input_tokens=self.metrics.get("inputTokenCount"),
                 output_tokens=self.metrics.get("outputTokenCount"),
-                cache_read_tokens=self.metrics.get("cacheReadInputTokenCount"),
-                cache_creation_tokens=self.metrics.get("cacheWriteInputTokenCount"),
+                cache_read=self.metrics.get("cacheReadInputTokenCount"),
+                cache_write=self.metrics.get("cacheWriteInputTokenCount"),
             )
-            for key, count in counts.items():
-                attributes.setdefault(key, count)
+            _fill(attributes, counts)
 
     def _record_anthropic(self, attributes: Attributes) -> None:
         genai.set_if(attributes, semconv.GEN_AI_RESPONSE_ID, self.message.get("id"))
@@ -363,7 +396,7 @@ class InvokeStream:
         if isinstance(self.stop, str):
             attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [self.stop]
         if self.usage:
-            _anthropic_usage(attributes, self.usage)
+            record_anthropic_usage(attributes, self.usage)
         if not self.blocks and not self.message:
             return
         parts = []
