@@ -139,8 +139,8 @@ def test_generate_content_span_shape(
     assert a[semconv.SERVER_ADDRESS] == "127.0.0.1"
     assert isinstance(a[semconv.SERVER_PORT], int)
     assert (a[semconv.SESSION_ID], a[semconv.USER_ID]) == ("gem-s", "ada")
+    assert loaded(span, semconv.GEN_AI_SYSTEM_INSTRUCTIONS) == [text("You are terse.")]
     assert loaded(span, semconv.GEN_AI_INPUT_MESSAGES) == [
-        {"role": "system", "parts": [text("You are terse.")]},
         {"role": "user", "parts": [text("hello there")]},
     ]
     assert loaded(span, semconv.GEN_AI_OUTPUT_MESSAGES) == [
@@ -452,8 +452,8 @@ def test_chat_session(traced: Spans, client: Any) -> None:
     assert "".join(c.text for c in chat.send_message_stream("again")) == "echo: again"
     _, two = llm_spans(traced)
     assert two.attributes[semconv.GEN_AI_REQUEST_STREAM] is True
+    assert loaded(two, semconv.GEN_AI_SYSTEM_INSTRUCTIONS) == [text("Be brief.")]
     assert loaded(two, semconv.GEN_AI_INPUT_MESSAGES) == [
-        {"role": "system", "parts": [text("Be brief.")]},
         {"role": "user", "parts": [text("hi")]},
         {"role": "assistant", "parts": [text("echo: hi")]},
         {"role": "user", "parts": [text("again")]},
@@ -506,6 +506,7 @@ def test_content_switch(traced: Spans, client: Any, settings_override: Any) -> N
     assert first[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
     assert all("San Francisco" not in str(v) for s in traced.all() for v in s.attributes.values())
     assert all("secret" not in str(v) for s in traced.all() for v in s.attributes.values())
+    assert semconv.GEN_AI_SYSTEM_INSTRUCTIONS not in first
 
 
 def test_vertex_provider_name(traced: Spans, gemini_server: GeminiServer) -> None:

@@ -317,14 +317,91 @@ def test_with_raw_response(traced: Spans, client: Any, aclient: Any) -> None:
         assert span.attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
 
 
-def test_with_streaming_response_leaves_the_body_to_the_caller(traced: Spans, client: Any) -> None:
+def assert_complete_stream(span: ReadableSpan) -> None:
+    a = span.attributes
+    assert a[semconv.GEN_AI_REQUEST_STREAM] is True
+    assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 7
+    assert a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 3
+    assert a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+    assert a[semconv.LLM_TIME_TO_FIRST_CHUNK] > 0
+    assert semconv.LLM_STREAM_PARTIAL not in a
+    assert messages(span, semconv.GEN_AI_OUTPUT_MESSAGES)[0]["parts"] == [
+        {"type": "text", "content": "echo: hello there "}
+    ]
+
+
+def text_of(chunks: list[Any]) -> str:
+    return "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+
+
+def test_raw_response_stream_is_followed_to_its_end(traced: Spans, client: Any) -> None:
+    raw = client.chat.completions.with_raw_response.create(
+        model="llama-test", messages=MESSAGES, stream=True
+    )
+    assert raw.http_response.status_code == 200
+    assert traced.all() == []  # open until the stream the caller parses ends
+    assert text_of(list(raw.parse())) == "echo: hello there "
+    assert_complete_stream(llm_span(traced))
+
+
+def test_async_raw_response_stream_is_followed_to_its_end(traced: Spans, aclient: Any) -> None:
+    async def main() -> str:
+        raw = await aclient.chat.completions.with_raw_response.create(
+            model="llama-test", messages=MESSAGES, stream=True
+        )
+        return text_of([c async for c in await raw.parse()])
+
+    assert asyncio.run(main()) == "echo: hello there "
+    assert_complete_stream(llm_span(traced))
+
+
+def test_streaming_response_stream_is_followed_to_its_end(traced: Spans, client: Any) -> None:
+    with client.chat.completions.with_streaming_response.create(
+        model="llama-test", messages=MESSAGES, stream=True
+    ) as response:
+        assert text_of(list(response.parse())) == "echo: hello there "
+    assert_complete_stream(llm_span(traced))
+
+
+def test_with_streaming_response_records_the_completion_the_caller_parses(
+    traced: Spans, client: Any
+) -> None:
     with client.chat.completions.with_streaming_response.create(
         model="llama-test", messages=MESSAGES
     ) as response:
+        assert traced.all() == []  # the body is still the caller's to read
         assert response.parse().choices[0].message.content == "echo: hello there"
+        assert response.parse() is response.parse()  # cached: one span, recorded once
+    span = llm_span(traced)
+    assert span.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 7
+    assert span.attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+    assert messages(span, semconv.GEN_AI_OUTPUT_MESSAGES)[0]["parts"] == [
+        {"type": "text", "content": "echo: hello there"}
+    ]
+
+
+def test_async_with_streaming_response_records_the_parsed_completion(
+    traced: Spans, aclient: Any
+) -> None:
+    async def main() -> Any:
+        async with aclient.chat.completions.with_streaming_response.create(
+            model="llama-test", messages=MESSAGES
+        ) as response:
+            return (await response.parse()).choices[0].message.content
+
+    assert asyncio.run(main()) == "echo: hello there"
+    assert llm_span(traced).attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 3
+
+
+def test_with_streaming_response_closed_unparsed_ends_the_span(traced: Spans, client: Any) -> None:
+    with client.chat.completions.with_streaming_response.create(
+        model="llama-test", messages=MESSAGES
+    ) as response:
+        assert json.loads(response.text())["id"] == "chatcmpl-test-1"
     span = llm_span(traced)
     assert span.attributes[semconv.GEN_AI_REQUEST_MODEL] == "llama-test"
     assert semconv.GEN_AI_USAGE_INPUT_TOKENS not in span.attributes
+    assert span.status.status_code is StatusCode.UNSET
 
 
 def test_content_off(traced: Spans, client: Any, settings_override: Any) -> None:

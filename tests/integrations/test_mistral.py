@@ -139,6 +139,40 @@ def test_chat_complete_span_shape(
     assert mistral_server.requests[0].headers["authorization"] == f"Bearer {API_KEY}"
 
 
+def test_server_url_is_parsed_once_and_per_call_url_wins(
+    traced: Spans, client: Mistral, mistral_server: MistralServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from traceroot.integrations.mistral import wrappers
+
+    parsed: list[str] = []
+    real_urlsplit = wrappers.urlsplit
+    monkeypatch.setattr(wrappers, "_SERVERS", {}, raising=False)
+    monkeypatch.setattr(wrappers, "urlsplit", lambda url: parsed.append(url) or real_urlsplit(url))
+    port = int(mistral_server.url.rpartition(":")[2].rstrip("/"))
+    for _ in range(3):
+        client.chat.complete(model="mistral-small-latest", messages=MESSAGES)
+    client.chat.complete(
+        model="mistral-small-latest",
+        messages=MESSAGES,
+        server_url=f"http://localhost:{port}",
+    )
+    assert parsed == [mistral_server.url, f"http://localhost:{port}"]
+    servers = [
+        (s.attributes[semconv.SERVER_ADDRESS], s.attributes[semconv.SERVER_PORT])
+        for s in sorted(traced.all(), key=lambda s: s.start_time or 0)
+    ]
+    assert servers == [("127.0.0.1", port)] * 3 + [("localhost", port)]
+
+
+def test_default_server_is_mistral_api() -> None:
+    from traceroot.integrations.mistral.wrappers import _server
+
+    assert _server(Mistral(api_key=API_KEY), None) == {
+        semconv.SERVER_ADDRESS: "api.mistral.ai",
+        semconv.SERVER_PORT: 443,
+    }
+
+
 def test_sdk_message_objects_and_content_chunks(traced: Spans, client: Mistral) -> None:
     client.chat.complete(
         model="mistral-small-latest",

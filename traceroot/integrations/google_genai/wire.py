@@ -51,6 +51,11 @@ def record_request(attributes: Attributes, body: Mapping[str, Any]) -> None:
         output_type = _OUTPUT_TYPES.get(config.get("responseMimeType"))  # type: ignore[arg-type]
         if output_type is not None:
             attributes[semconv.GEN_AI_OUTPUT_TYPE] = output_type
+    system = body.get("systemInstruction")
+    if isinstance(system, dict):
+        genai.set_content(
+            attributes, semconv.GEN_AI_SYSTEM_INSTRUCTIONS, parts(system.get("parts"))
+        )
     messages = input_messages(body)
     if messages:
         genai.set_content(attributes, semconv.GEN_AI_INPUT_MESSAGES, messages)
@@ -60,15 +65,8 @@ def record_request(attributes: Attributes, body: Mapping[str, Any]) -> None:
 
 
 def input_messages(body: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The system instruction (as a ``system`` message) and the contents, in the GenAI shape."""
-    found: list[dict[str, Any]] = []
-    system = body.get("systemInstruction")
-    if isinstance(system, dict):
-        found.append(genai.message("system", parts(system.get("parts"))))
-    for content in body.get("contents") or ():
-        if isinstance(content, dict):
-            found.append(message(content))
-    return found
+    """The contents, in the GenAI shape; the system instruction is recorded on its own."""
+    return [message(content) for content in body.get("contents") or () if isinstance(content, dict)]
 
 
 def message(content: Mapping[str, Any], finish_reason: object = None) -> dict[str, Any]:

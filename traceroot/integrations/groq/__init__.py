@@ -6,9 +6,10 @@ attributes and does not follow streams (the span ends when ``create`` returns, b
 chunk, without output or usage). So traceroot patches the one choke point every Groq API call
 goes through, the client's ``request`` method (sync and async), as it does for OpenAI: Groq's
 SDK is generated the same way and speaks the Chat Completions wire format, read by
-:mod:`traceroot.integrations.chat_completions`. ``Groq``, ``AsyncGroq`` and ``with_raw_response``
-are covered, and the span is current while the HTTP request runs. Other requests (audio, models,
-batches) pass straight through.
+:mod:`traceroot.integrations.chat_completions`. ``Groq``, ``AsyncGroq``, ``with_raw_response``
+and ``with_streaming_response`` are covered (a stream they return is followed to its end; an
+unread body is recorded when the caller parses it), and the span is current while the HTTP
+request runs. Other requests (audio, models, batches) pass straight through.
 """
 
 from __future__ import annotations

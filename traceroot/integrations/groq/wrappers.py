@@ -7,10 +7,13 @@ reach the caller untouched.
 
 from __future__ import annotations
 
+import inspect
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+import wrapt
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span
@@ -19,7 +22,12 @@ from traceroot import genai, semconv
 from traceroot.guard import contained
 from traceroot.integrations import chat_completions
 from traceroot.integrations.base import BaseIntegration, Wrapper
-from traceroot.integrations.streaming import AsyncStream, StreamRecorder, SyncStream
+from traceroot.integrations.streaming import (
+    AsyncStream,
+    StreamingResponse,
+    StreamRecorder,
+    SyncStream,
+)
 
 CHAT_PATH: Final = "/openai/v1/chat/completions"
 # What Groq's chat endpoint takes besides model, messages and tools.
@@ -99,22 +107,31 @@ def _fail(call: _Call, error: BaseException) -> None:
 
 def _succeed(call: _Call, result: Any, parsed: Any) -> Any:
     """Record the parsed response (if any) and end the span."""
+    _end(call, parsed)
+    return result
+
+
+def _end(call: _Call, parsed: Any) -> None:
     attributes: dict[str, Any] = {}
     with _reading_response:
         if parsed is not None:
             chat_completions.record_response(attributes, parsed)
     genai.set_final(call.span, attributes)
     call.span.end()
-    return result
 
 
-def _stream_proxy(call: _Call, result: Any, *, is_async: bool) -> Any:
-    """The proxy that ends a streamed call's span, or ``None`` if the result is no stream. By
-    the client's kind, not the result's: another instrumentation's proxy may offer both."""
+def _handed_over(call: _Call, result: Any, *, is_async: bool) -> Any:
+    """The proxy that will end the span once the caller reads the body, or ``None`` if the span
+    ends now. Streams by the client's kind, not the result's: another instrumentation's proxy may
+    offer both protocols."""
     if call.stream and not is_async and hasattr(result, "__next__"):
         return SyncStream(result, _recorder(call))
     if call.stream and is_async and hasattr(result, "__anext__"):
         return AsyncStream(result, _recorder(call))
+    if call.stream and _raw(result):
+        return StreamingResponse(result, _recorder(call))
+    if _raw(result) and not _read_body(result):
+        return UnreadResponse(result, call)
     return None
 
 
@@ -133,8 +150,9 @@ class GroqChatStream(chat_completions.ChatStream):
 
 
 def _raw(result: Any) -> bool:
-    """``with_raw_response`` (body read) or ``with_streaming_response`` (body unread): the HTTP
-    response, whose ``parse()`` is cached, so the caller's own gets the same object."""
+    """``with_raw_response`` (body read, unless streamed) or ``with_streaming_response`` (body
+    unread): the HTTP response, whose ``parse()`` is cached, so the caller's own gets the same
+    object."""
     return hasattr(result, "http_response") and hasattr(result, "parse")
 
 
@@ -160,10 +178,10 @@ def sync_request(integration: BaseIntegration) -> Wrapper:
         otel_context.detach(token)
         parsed = None
         with _reading_response:
-            proxy = _stream_proxy(call, result, is_async=False)
+            proxy = _handed_over(call, result, is_async=False)
             if proxy is not None:
                 return proxy
-            parsed = (result.parse() if _read_body(result) else None) if _raw(result) else result
+            parsed = result.parse() if _raw(result) else result
         return _succeed(call, result, parsed)
 
     return wrapper
@@ -186,13 +204,77 @@ def async_request(integration: BaseIntegration) -> Wrapper:
         otel_context.detach(token)
         parsed = None
         with _reading_response:
-            proxy = _stream_proxy(call, result, is_async=True)
+            proxy = _handed_over(call, result, is_async=True)
             if proxy is not None:
                 return proxy
-            if not _raw(result):
-                parsed = result
-            elif _read_body(result):
-                parsed = await result.parse()
+            parsed = await result.parse() if _raw(result) else result
         return _succeed(call, result, parsed)
 
     return wrapper
+
+
+class UnreadResponse(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore]
+    """The response of an unstreamed call made through ``with_streaming_response``: its body is
+    the caller's to read, so the span stays open until the caller parses it, and then records the
+    completion and ends. Closed (leaving the ``with`` block) or dropped unparsed, or read another
+    way (``read()``, ``json()``, ``iter_lines()``), it ends without the response.
+    """
+
+    def __init__(self, wrapped: Any, call: _Call) -> None:
+        super().__init__(wrapped)
+        self._self_call = call
+        self._self_done = threading.Lock()
+
+    def __del__(self) -> None:
+        try:
+            self._self_end(None)
+        except Exception:  # noqa: BLE001 - from the garbage collector: nothing to report to
+            pass
+
+    def parse(self, *args: Any, **kwargs: Any) -> Any:
+        # Only the default parse is a chat completion; ``parse(to=...)`` may be anything.
+        default = not args and kwargs.get("to") is None
+        try:
+            parsed = self.__wrapped__.parse(*args, **kwargs)
+        except BaseException as error:
+            self._self_fail(error)
+            raise
+        # By the result, not the client: parse() is a coroutine on the async client only.
+        if inspect.isawaitable(parsed):
+            return self._self_parse_async(parsed, default)
+        self._self_end(parsed if default else None)
+        return parsed
+
+    async def _self_parse_async(self, parsing: Any, default: bool) -> Any:
+        try:
+            parsed = await parsing
+        except BaseException as error:
+            self._self_fail(error)
+            raise
+        self._self_end(parsed if default else None)
+        return parsed
+
+    def close(self) -> Any:
+        try:
+            closing = self.__wrapped__.close()
+        except BaseException:
+            self._self_end(None)
+            raise
+        if inspect.isawaitable(closing):
+            return self._self_close_async(closing)
+        self._self_end(None)
+        return closing
+
+    async def _self_close_async(self, closing: Any) -> Any:
+        try:
+            return await closing
+        finally:
+            self._self_end(None)
+
+    def _self_end(self, parsed: Any) -> None:
+        if self._self_done.acquire(blocking=False):
+            _end(self._self_call, parsed)
+
+    def _self_fail(self, error: BaseException) -> None:
+        if self._self_done.acquire(blocking=False):
+            _fail(self._self_call, error)

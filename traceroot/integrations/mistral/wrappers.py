@@ -104,17 +104,28 @@ def _embeddings_response(attributes: Attributes, response: Any) -> None:
         attributes[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = len(vector)
 
 
+# Parsed server attributes by server URL: a handful of endpoints per process.
+_SERVERS: dict[str, dict[str, Any]] = {}
+
+
 def _server(sdk: Any, server_url: object) -> dict[str, Any]:
     if not isinstance(server_url, str):
-        server_url, *_ = sdk.sdk_configuration.get_server_details()
-    parts = urlsplit(str(server_url))
-    server: dict[str, Any] = {}
-    if parts.hostname:
-        server[semconv.SERVER_ADDRESS] = parts.hostname
-    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
-    if port:
-        server[semconv.SERVER_PORT] = port
-    return server
+        config = sdk.sdk_configuration
+        # A client made with ``server_url`` names it; only the named servers need resolving.
+        server_url = getattr(config, "server_url", None) or config.get_server_details()[0]
+    url = str(server_url)
+    found = _SERVERS.get(url)
+    if found is None:
+        found = {}
+        parts = urlsplit(url)
+        if parts.hostname:
+            found[semconv.SERVER_ADDRESS] = parts.hostname
+        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+        if port:
+            found[semconv.SERVER_PORT] = port
+        if len(_SERVERS) < 64:
+            _SERVERS[url] = found
+    return found
 
 
 def _fail(call: _Call, error: BaseException) -> None:
