@@ -23,10 +23,10 @@ def chat_messages(messages: object) -> list[dict[str, Any]] | None:
 
 def _chat_message(message: Any) -> dict[str, Any]:
     role = field(message, "role")
-    if role == "tool":
-        return genai.message(
-            role, [genai.tool_response_part(field(message, "tool_call_id"), _chat_text(message))]
-        )
+    if role in ("tool", "function"):
+        # ``function``: the deprecated form of a tool result, named by the function it answers.
+        call_id = field(message, "tool_call_id") or field(message, "name")
+        return genai.message(role, [genai.tool_response_part(call_id, _chat_text(message))])
     content = field(message, "content")
     calls = field(message, "tool_calls") or []
     # An assistant turn that only calls tools may say so with empty text (Mistral does).

@@ -18,6 +18,7 @@ import ipaddress
 import json
 import sys
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -299,6 +300,31 @@ def test_close_and_with_block_end_the_span(
     assert llm_span(traced).attributes[semconv.LLM_STREAM_PARTIAL] is True
 
 
+@pytest.mark.parametrize("is_async", [False, True])
+def test_streaming_user_exception_in_with_block_is_not_the_calls(
+    traced: Spans, anthropic_server: AnthropicServer, is_async: bool
+) -> None:
+    kwargs = anthropic_call(anthropic_server, stream=True)
+
+    def run() -> None:
+        with litellm.completion(**kwargs) as stream:
+            next(stream)
+            raise KeyError("the caller's own bug")
+
+    async def run_async() -> None:
+        async with await litellm.acompletion(**kwargs) as stream:
+            await stream.__anext__()
+            raise KeyError("the caller's own bug")
+
+    with pytest.raises(KeyError):
+        asyncio.run(run_async()) if is_async else run()
+    span = llm_span(traced)
+    assert span.status.status_code is StatusCode.UNSET
+    assert semconv.ERROR_TYPE not in span.attributes
+    assert [e.name for e in span.events] == []
+    assert span.attributes[semconv.LLM_STREAM_PARTIAL] is True
+
+
 def test_async_stream_closed_early(traced: Spans, anthropic_server: AnthropicServer) -> None:
     async def run() -> None:
         stream = await litellm.acompletion(**anthropic_call(anthropic_server, stream=True))
@@ -308,6 +334,80 @@ def test_async_stream_closed_early(traced: Spans, anthropic_server: AnthropicSer
 
     asyncio.run(run())
     assert llm_span(traced).attributes[semconv.LLM_STREAM_PARTIAL] is True
+
+
+# -- Streamed chunks read by the shared Chat Completions accumulator ----------------------------
+def _streamed_output(chunks: list[Any]) -> list[dict[str, Any]]:
+    from traceroot.integrations.litellm.streams import ChatStream
+
+    stream = ChatStream(None)
+    for chunk in chunks:
+        stream.add(chunk)
+    attributes: dict[str, Any] = {}
+    stream.record(attributes)
+    output: list[dict[str, Any]] = json.loads(attributes[semconv.GEN_AI_OUTPUT_MESSAGES])
+    return output
+
+
+def _chunk(**delta: Any) -> Any:
+    from litellm.types.utils import Delta, ModelResponseStream, StreamingChoices
+
+    return ModelResponseStream(choices=[StreamingChoices(index=0, delta=Delta(**delta))])
+
+
+def test_parallel_tool_calls_streamed_without_an_index_stay_apart() -> None:
+    # A provider that sends whole calls, one a chunk, without an index: LiteLLM gives each 0.
+    calls = [
+        {"id": f"call_{city}", "type": "function", "function": {"name": "get_weather"}}
+        for city in ("paris", "rome")
+    ]
+    for call, city in zip(calls, ("Paris", "Rome"), strict=True):
+        call["function"]["arguments"] = json.dumps({"city": city})
+    output = _streamed_output([_chunk(tool_calls=[call]) for call in calls])
+    assert output[0]["parts"] == [
+        {
+            "type": "tool_call",
+            "id": "call_paris",
+            "name": "get_weather",
+            "arguments": {"city": "Paris"},
+        },
+        {
+            "type": "tool_call",
+            "id": "call_rome",
+            "name": "get_weather",
+            "arguments": {"city": "Rome"},
+        },
+    ]
+
+
+def test_streamed_tool_call_with_structured_arguments() -> None:
+    # Chunks given as plain objects and dicts (not LiteLLM's, which turn arguments into JSON).
+    def chunk(arguments: dict[str, Any]) -> Any:
+        call = {"id": "call_1", "function": {"name": "get_weather", "arguments": arguments}}
+        delta = SimpleNamespace(content=None, role="assistant", tool_calls=[call])
+        return SimpleNamespace(choices=[SimpleNamespace(index=0, delta=delta, finish_reason=None)])
+
+    output = _streamed_output([chunk({"city": "Paris"}), chunk({"unit": "C"})])
+    assert output[0]["parts"] == [
+        {
+            "type": "tool_call",
+            "id": "call_1",
+            "name": "get_weather",
+            "arguments": {"city": "Paris", "unit": "C"},
+        }
+    ]
+
+
+def test_streamed_reasoning_comes_before_the_text() -> None:
+    chunks = [
+        _chunk(role="assistant", reasoning_content="Think"),
+        _chunk(reasoning_content="ing."),
+        _chunk(content="Done."),
+    ]
+    assert _streamed_output(chunks)[0]["parts"] == [
+        {"type": "reasoning", "content": "Thinking."},
+        {"type": "text", "content": "Done."},
+    ]
 
 
 # -- Through the openai client: usage counted once ------------------------------------------------
@@ -396,6 +496,20 @@ def test_openai_tool_call_and_error_through_litellm(
         assert span.status.status_code is StatusCode.ERROR
         assert len([e for e in span.events if e.name == "exception"]) == 1
     assert usage_spans(with_openai) == []
+
+
+def test_function_role_result_is_a_tool_response_on_both_spans(
+    with_openai: Spans, openai_server: OpenAIServer
+) -> None:
+    # ``function``: the deprecated form of a tool result, named by the function it answers.
+    answered = [*MESSAGES, {"role": "function", "name": "get_weather", "content": "sunny"}]
+    litellm.completion(**openai_call(openai_server, messages=answered))
+    outer, inner = _litellm_and_openai(with_openai)
+    for span in (outer, inner):
+        assert json_attribute(span, semconv.GEN_AI_INPUT_MESSAGES)[-1] == {
+            "role": "function",
+            "parts": [{"type": "tool_call_response", "id": "get_weather", "response": "sunny"}],
+        }, span.name
 
 
 def test_embeddings(with_openai: Spans, openai_server: OpenAIServer) -> None:

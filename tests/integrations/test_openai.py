@@ -220,6 +220,45 @@ def test_break_inside_with_block_ends_span_at_exit(traced: Spans, client: openai
     assert span.attributes[semconv.LLM_STREAM_PARTIAL] is True
 
 
+def test_streaming_user_exception_in_with_block_is_not_the_calls(
+    traced: Spans, client: openai.OpenAI
+) -> None:
+    def main() -> None:
+        with client.chat.completions.create(
+            model="gpt-test", messages=MESSAGES, stream=True
+        ) as stream:
+            next(stream)
+            raise KeyError("the caller's own bug")
+
+    with pytest.raises(KeyError):
+        main()
+    span = llm_span(traced)
+    assert span.status.status_code is StatusCode.UNSET
+    assert semconv.ERROR_TYPE not in span.attributes
+    assert [e.name for e in span.events] == []
+    assert span.attributes[semconv.LLM_STREAM_PARTIAL] is True
+
+
+def test_async_streaming_user_exception_in_with_block_is_not_the_calls(
+    traced: Spans, aclient: openai.AsyncOpenAI
+) -> None:
+    async def main() -> None:
+        stream = await aclient.chat.completions.create(
+            model="gpt-test", messages=MESSAGES, stream=True
+        )
+        async with stream:
+            await stream.__anext__()
+            raise KeyError("the caller's own bug")
+
+    with pytest.raises(KeyError):
+        asyncio.run(main())
+    span = llm_span(traced)
+    assert span.status.status_code is StatusCode.UNSET
+    assert semconv.ERROR_TYPE not in span.attributes
+    assert [e.name for e in span.events] == []
+    assert span.attributes[semconv.LLM_STREAM_PARTIAL] is True
+
+
 def test_close_ends_span(traced: Spans, client: openai.OpenAI) -> None:
     stream = client.chat.completions.create(model="gpt-test", messages=MESSAGES, stream=True)
     next(iter(stream))

@@ -11,8 +11,8 @@ Payloads come as the SDKs' objects or as plain dicts alike (:func:`traceroot.gen
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar
 
 from traceroot import genai, semconv
 from traceroot.genai import Attributes, field
@@ -42,14 +42,20 @@ def record_request(
     record_tool_definitions(attributes, body.get("tools"))
 
 
-def record_response(attributes: Attributes, response: Any) -> None:
-    """A chat completion: identity, finish reasons, usage and output messages."""
+def record_response(
+    attributes: Attributes,
+    response: Any,
+    *,
+    output_message: Callable[[Any, object], dict[str, Any]] = chat_output_message,
+) -> None:
+    """A chat completion: identity, finish reasons, usage and output messages (each read by
+    ``output_message``, for a provider whose messages carry more, such as reasoning)."""
     record_identity(attributes, response)
     choices = field(response, "choices") or []
     record_finish_reasons(attributes, [field(choice, "finish_reason") for choice in choices])
     record_usage(attributes, field(response, "usage"))
     outputs = [
-        chat_output_message(field(choice, "message"), field(choice, "finish_reason"))
+        output_message(field(choice, "message"), field(choice, "finish_reason"))
         for choice in choices
     ]
     genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
@@ -80,24 +86,30 @@ def record_tool_definitions(attributes: Attributes, tools: object) -> None:
 
 
 def record_usage(attributes: Attributes, usage: Any) -> None:
+    """Token counts, with cache writes where a gateway reports them (LiteLLM passes on
+    Anthropic's ``cache_creation_input_tokens``)."""
     if usage is None:
         return
+    prompt_details = field(usage, "prompt_tokens_details")
     genai.set_usage(
         attributes,
         input_tokens=field(usage, "prompt_tokens"),
         output_tokens=field(usage, "completion_tokens"),
-        cache_read_tokens=field(field(usage, "prompt_tokens_details"), "cached_tokens"),
+        cache_read_tokens=field(prompt_details, "cached_tokens"),
+        cache_creation_tokens=field(usage, "cache_creation_input_tokens")
+        or field(prompt_details, "cache_creation_tokens"),
         reasoning_tokens=field(field(usage, "completion_tokens_details"), "reasoning_tokens"),
     )
 
 
 # -- Streams --------------------------------------------------------------------------------------
 class _Choice:
-    __slots__ = ("calls", "finish_reason", "refusal", "role", "text")
+    __slots__ = ("calls", "finish_reason", "reasoning", "refusal", "role", "text")
 
     def __init__(self) -> None:
         self.role: object = None
         self.text: list[str] = []
+        self.reasoning: list[str] = []
         self.refusal: list[str] = []
         self.calls: dict[int, dict[str, Any]] = {}
         self.finish_reason: object = None
@@ -105,28 +117,51 @@ class _Choice:
 
 def _add_tool_calls(choice: _Choice, calls: Any) -> None:
     for position, call in enumerate(calls):
-        index = getattr(call, "index", None)
-        if not isinstance(index, int):  # a provider sending whole calls may leave it out
-            index = position
-        entry = choice.calls.get(index)
+        call_id = field(call, "id")
+        index = field(call, "index")
+        entry = choice.calls.get(index) if isinstance(index, int) else None
+        if not isinstance(index, int) or (call_id and entry and entry["id"] not in (None, call_id)):
+            index = _by_id(choice, call_id, position)
+            entry = choice.calls.get(index)
         if entry is None:
             entry = choice.calls[index] = {"id": None, "name": None, "arguments": []}
-        function = getattr(call, "function", None)
-        entry["id"] = getattr(call, "id", None) or entry["id"]
-        entry["name"] = getattr(function, "name", None) or entry["name"]
-        arguments = getattr(function, "arguments", None)
+        function = field(call, "function")
+        entry["id"] = call_id or entry["id"]
+        entry["name"] = field(function, "name") or entry["name"]
+        arguments = field(function, "arguments")
         if arguments:
             entry["arguments"].append(arguments)
+
+
+def _by_id(choice: _Choice, call_id: object, position: int) -> int:
+    """Where a call goes that its index cannot place: a provider sending whole calls, each in a
+    chunk of its own, may leave the index out or give every one 0 (LiteLLM's default). It goes
+    to the call with its id, else after the rest; without an id either, by its place in the
+    chunk."""
+    if not call_id:
+        return position
+    for index, entry in choice.calls.items():
+        if entry["id"] == call_id:
+            return index
+    return max(choice.calls, default=-1) + 1
 
 
 def _arguments(pieces: list[Any]) -> Any:
     if len(pieces) == 1:
         return pieces[0]  # whole, maybe already structured (Mistral sends a dict)
+    if all(isinstance(piece, dict) for piece in pieces):
+        return {key: value for piece in pieces for key, value in piece.items()}
     return "".join(piece if isinstance(piece, str) else str(piece) for piece in pieces)
 
 
 class ChatStream:
-    """Rebuilds the choices of a streamed chat completion from its chunks."""
+    """Rebuilds the choices of a streamed chat completion from its chunks.
+
+    A provider that streams reasoning names its delta field in ``reasoning_field`` (it arrives
+    as the message's ``reasoning_content``) and reads that in :meth:`output_message`.
+    """
+
+    reasoning_field: ClassVar[str | None] = None
 
     def __init__(self) -> None:
         self.first: Any = None
@@ -153,6 +188,10 @@ class ChatStream:
                     choice.text.append(content)
                 else:  # typed parts (Mistral's text and thinking chunks): the text of them
                     choice.text.extend(genai.texts(field(part, "text") for part in content))
+            if self.reasoning_field is not None:
+                reasoning = getattr(delta, self.reasoning_field, None)
+                if reasoning:
+                    choice.reasoning.append(reasoning)
             role = getattr(delta, "role", None)
             if role:
                 choice.role = role
@@ -178,6 +217,7 @@ class ChatStream:
                 "role": choice.role or "assistant",
                 "content": "".join(choice.text) or None,
                 "refusal": "".join(choice.refusal) or None,
+                "reasoning_content": "".join(choice.reasoning) or None,
                 "tool_calls": [
                     {
                         "id": call["id"],
@@ -189,6 +229,9 @@ class ChatStream:
                     for _, call in sorted(choice.calls.items())
                 ],
             }
-            outputs.append(chat_output_message(message, choice.finish_reason))
+            outputs.append(self.output_message(message, choice.finish_reason))
         if outputs:
             genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
+
+    def output_message(self, message: dict[str, Any], finish_reason: object) -> dict[str, Any]:
+        return chat_output_message(message, finish_reason)

@@ -16,9 +16,12 @@ from __future__ import annotations
 import inspect
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import wrapt
+from opentelemetry import context as otel_context
+from opentelemetry.context import Context
 from opentelemetry.trace import Span
 
 from traceroot import genai, semconv
@@ -43,21 +46,44 @@ class StreamAccumulator(Protocol):
 
 
 class StreamRecorder:
-    """Collects one stream's chunks into its span and ends the span once."""
+    """Collects one stream's chunks into its span and ends the span once.
+
+    ``attributes`` are recorded with what the stream brings (known when the call returned, such
+    as a request id); ``context`` is made current during a sync stream's first step (a generator
+    that sends its request only then); ``record_error`` records an error of the stream itself
+    (a provider whose errors carry more than :func:`traceroot.genai.record_error` reads)::
+
+        StreamRecorder(span, ChatStream(), started, context=trace.set_span_in_context(span))
+    """
 
     __slots__ = (
         "_done",
+        "_record_error",
         "_started",
         "_starts_output",
         "accumulator",
+        "attributes",
+        "context",
         "exhausted",
         "first_chunk_after",
         "span",
     )
 
-    def __init__(self, span: Span, accumulator: StreamAccumulator, started: float) -> None:
+    def __init__(
+        self,
+        span: Span,
+        accumulator: StreamAccumulator,
+        started: float,
+        *,
+        attributes: Attributes | None = None,
+        context: Context | None = None,
+        record_error: Callable[[Span, BaseException], None] = genai.record_error,
+    ) -> None:
         self.span = span
         self.accumulator = accumulator
+        self.attributes: Attributes = attributes if attributes is not None else {}
+        self.context = context
+        self._record_error = record_error
         self._started = started
         self._starts_output = getattr(accumulator, "starts_output", None)
         self._done = threading.Lock()
@@ -77,7 +103,7 @@ class StreamRecorder:
     def finish(self, error: BaseException | None = None) -> None:
         if not self._done.acquire(blocking=False):
             return  # already ended
-        attributes: dict[str, Any] = {}
+        attributes = self.attributes
         with _recording:
             if self.first_chunk_after is not None:
                 attributes[semconv.LLM_TIME_TO_FIRST_CHUNK] = self.first_chunk_after
@@ -87,7 +113,7 @@ class StreamRecorder:
         genai.set_final(self.span, attributes)
         with _recording:
             if error is not None and not isinstance(error, GeneratorExit):
-                genai.record_error(self.span, error)
+                self._record_error(self.span, error)
         self.span.end()
 
 
@@ -125,6 +151,8 @@ class SyncStream(_StreamProxy):
 
     def __next__(self) -> Any:
         recorder = self._self_recorder
+        if recorder.context is not None:
+            return self._self_first_next(recorder, recorder.context)
         try:
             chunk = self.__wrapped__.__next__()
         except StopIteration:
@@ -136,6 +164,15 @@ class SyncStream(_StreamProxy):
             raise
         recorder.chunk(chunk)
         return chunk
+
+    def _self_first_next(self, recorder: StreamRecorder, context: Context) -> Any:
+        # The span is current while the first step sends the request; that step only.
+        token = otel_context.attach(context)
+        recorder.context = None
+        try:
+            return self.__next__()
+        finally:
+            otel_context.detach(token)
 
     def close(self) -> None:
         try:
@@ -151,7 +188,8 @@ class SyncStream(_StreamProxy):
         try:
             return self.__wrapped__.__exit__(exc_type, error, tb)
         finally:
-            self._self_recorder.finish(error)
+            # An error here is the caller's, not the call's: end as an early stop would.
+            self._self_recorder.finish()
 
 
 class AsyncStream(_StreamProxy):
@@ -188,7 +226,18 @@ class AsyncStream(_StreamProxy):
         try:
             return await self.__wrapped__.__aexit__(exc_type, error, tb)
         finally:
-            self._self_recorder.finish(error)
+            # An error here is the caller's, not the call's: end as an early stop would.
+            self._self_recorder.finish()
+
+
+class AsyncGeneratorStream(AsyncStream):
+    """Stands in for an async generator, or a stream that closes like one (``aclose``)."""
+
+    async def aclose(self) -> None:
+        try:
+            await self.__wrapped__.aclose()
+        finally:
+            self._self_recorder.finish()
 
 
 class StreamingResponse(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore]

@@ -1,17 +1,20 @@
 """LiteLLM's OpenAI-shaped messages and responses, as GenAI attributes.
 
 LiteLLM takes every provider's messages in the OpenAI chat shape and answers with a
-``ModelResponse`` (or ``ModelResponseStream`` chunks) in that shape too, plus
-``reasoning_content`` where the provider reasons; usage adds Anthropic's cache counts.
+``ModelResponse`` (or ``ModelResponseStream`` chunks) in that shape too, so the Chat Completions
+reading (:mod:`traceroot.integrations.chat_completions`) does the work; LiteLLM adds
+``reasoning_content`` where the provider reasons, and its own parameters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 from traceroot import genai, semconv
 from traceroot.genai import Attributes, field
+from traceroot.integrations import chat_completions
+from traceroot.openai_messages import chat_output_message
 
 PARAMETERS: Final = (
     "temperature",
@@ -35,126 +38,29 @@ PARAMETERS: Final = (
 
 
 def record_request(attributes: Attributes, kwargs: Mapping[str, Any], messages: object) -> None:
-    given = {name: kwargs[name] for name in PARAMETERS if kwargs.get(name) is not None}
-    genai.set_model_parameters(attributes, given, as_json="unmapped")
-    genai.set_if(attributes, semconv.GEN_AI_REQUEST_CHOICE_COUNT, given.get("n"))
-    format_type = field(given.get("response_format"), "type")
-    if format_type in ("json_schema", "json_object"):
-        attributes[semconv.GEN_AI_OUTPUT_TYPE] = "json"
-    elif format_type == "text":
-        attributes[semconv.GEN_AI_OUTPUT_TYPE] = "text"
-    if isinstance(messages, (list, tuple)):
-        genai.set_content(
-            attributes, semconv.GEN_AI_INPUT_MESSAGES, [_input(message) for message in messages]
-        )
-    tools = kwargs.get("tools")
-    if isinstance(tools, (list, tuple)) and tools:
-        genai.set_json(attributes, semconv.GEN_AI_TOOL_DEFINITIONS, list(tools))
+    # ``messages`` may have come positionally.
+    chat_completions.record_request(attributes, {**kwargs, "messages": messages}, PARAMETERS)
 
 
 def record_response(attributes: Attributes, response: Any) -> None:
-    record_identity(attributes, response)
-    choices = field(response, "choices") or []
-    reasons = [field(choice, "finish_reason") for choice in choices]
-    record_finish_reasons(attributes, reasons)
-    record_usage(attributes, field(response, "usage"))
-    outputs = [
-        output_message(field(choice, "message"), reason)
-        for choice, reason in zip(choices, reasons, strict=True)
-    ]
-    genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
+    chat_completions.record_response(attributes, response, output_message=output_message)
+    drop_unknown_reasoning(attributes)
 
 
-def record_identity(attributes: Attributes, response: Any) -> None:
-    genai.set_if(attributes, semconv.GEN_AI_RESPONSE_ID, field(response, "id"))
-    genai.set_if(attributes, semconv.GEN_AI_RESPONSE_MODEL, field(response, "model"))
-
-
-def record_finish_reasons(attributes: Attributes, reasons: Iterable[object]) -> None:
-    known = [str(reason) for reason in reasons if reason is not None]
-    if known:
-        attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = known
-
-
-def record_usage(attributes: Attributes, usage: Any) -> None:
-    if usage is None:
-        return
-    prompt_details = field(usage, "prompt_tokens_details")
-    genai.set_usage(
-        attributes,
-        input_tokens=field(usage, "prompt_tokens"),
-        output_tokens=field(usage, "completion_tokens"),
-        cache_read_tokens=field(prompt_details, "cached_tokens"),
-        cache_creation_tokens=field(usage, "cache_creation_input_tokens")
-        or field(prompt_details, "cache_creation_tokens"),
-        reasoning_tokens=field(field(usage, "completion_tokens_details"), "reasoning_tokens")
-        or None,
-    )
-
-
-def _input(message: Any) -> dict[str, Any]:
-    role = field(message, "role")
-    if role in ("tool", "function"):
-        call_id = field(message, "tool_call_id") or field(message, "name")
-        return genai.message(role, [genai.tool_response_part(call_id, _text(message))])
-    parts = _content_parts(field(message, "content"))
-    for call in field(message, "tool_calls") or []:
-        function = field(call, "function")
-        parts.append(
-            genai.tool_call_part(
-                field(call, "id"), field(function, "name"), field(function, "arguments")
-            )
-        )
-    return genai.message(role, parts)
-
-
-def _text(message: Any) -> Any:
-    content = field(message, "content")
-    if isinstance(content, list):
-        return " ".join(genai.texts(field(part, "text") for part in content))
-    return content
-
-
-def _content_parts(content: object) -> list[dict[str, Any]]:
-    if content is None:
-        return []
-    if isinstance(content, str):
-        return [genai.text_part(content)]
-    parts: list[dict[str, Any]] = []
-    for part in content if isinstance(content, (list, tuple)) else [content]:
-        kind = field(part, "type")
-        if kind == "text":
-            parts.append(genai.text_part(field(part, "text")))
-        elif kind == "image_url":
-            image = field(part, "image_url")
-            url = image if isinstance(image, str) else field(image, "url")
-            parts.append(genai.uri_part(str(url), "image"))
-        elif kind == "input_audio":
-            parts.append({"type": "blob", "modality": "audio", "content": "<audio omitted>"})
-        elif kind == "file":
-            file = field(part, "file")
-            parts.append({"type": "file", "modality": "file", "file_id": field(file, "file_id")})
-        else:
-            parts.append({"type": str(kind)})
-    return parts
+def drop_unknown_reasoning(attributes: Attributes) -> None:
+    """LiteLLM reports 0 reasoning tokens for every provider, one that reasons or not: a 0 from
+    it says nothing, so none is recorded."""
+    if attributes.get(semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS) == 0:
+        del attributes[semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]
 
 
 def output_message(message: Any, finish_reason: object) -> dict[str, Any]:
-    parts: list[dict[str, Any]] = []
+    """An output message, its reasoning first."""
+    output = chat_output_message(message, finish_reason)
     reasoning = field(message, "reasoning_content")
     if reasoning:
-        parts.append({"type": "reasoning", "content": reasoning})
-    content = field(message, "content")
-    if isinstance(content, str) and content:
-        parts.append(genai.text_part(content))
-    for call in field(message, "tool_calls") or []:
-        function = field(call, "function")
-        parts.append(
-            genai.tool_call_part(
-                field(call, "id"), field(function, "name"), field(function, "arguments")
-            )
-        )
-    return genai.message(field(message, "role") or "assistant", parts, finish_reason)
+        output["parts"].insert(0, {"type": "reasoning", "content": reasoning})
+    return output
 
 
 def record_embeddings_request(

@@ -23,7 +23,8 @@ from traceroot import genai, semconv
 from traceroot.guard import contained
 from traceroot.integrations.base import BaseIntegration, Wrapper
 from traceroot.integrations.litellm import messages
-from traceroot.integrations.litellm.streams import AsyncStream, StreamRecorder, SyncStream
+from traceroot.integrations.litellm.streams import AsyncStream, ChatStream
+from traceroot.integrations.streaming import StreamRecorder, SyncStream
 
 _starting = contained("litellm.start")
 _reading_request = contained("litellm.request")
@@ -125,9 +126,9 @@ def _succeed(call: _Call, operation: str, result: Any, *, is_async: bool) -> Any
     attributes: dict[str, Any] = {}
     with _reading_response:
         if is_async and hasattr(result, "__anext__"):
-            return AsyncStream(result, StreamRecorder(call.span, call.started))
+            return AsyncStream(result, _recorder(call, result))
         if not is_async and hasattr(result, "__next__"):
-            return SyncStream(result, StreamRecorder(call.span, call.started))
+            return SyncStream(result, _recorder(call, result))
         if operation == semconv.OPERATION_CHAT:
             messages.record_response(attributes, result)
         else:
@@ -135,6 +136,10 @@ def _succeed(call: _Call, operation: str, result: Any, *, is_async: bool) -> Any
     genai.set_final(call.span, attributes)
     call.span.end()
     return result
+
+
+def _recorder(call: _Call, stream: Any) -> StreamRecorder:
+    return StreamRecorder(call.span, ChatStream(stream), call.started)
 
 
 def _sync(operation: str) -> Callable[[BaseIntegration], Wrapper]:
