@@ -1,33 +1,25 @@
-"""Wrappers for the Groq client's ``request`` method, the one place every Groq API call passes.
-
-Pre-call work (reading the request) and post-call work (reading the response) are guarded on
-their own; the user's call itself is never inside a guard, so its result, exception and traceback
-reach the caller untouched.
+"""What the Groq client supplies to the shared ``request`` wrappers
+(:mod:`traceroot.integrations.client_requests`): its chat endpoint, read as Chat Completions with
+the usage of a stream in ``x_groq``, and how a raw response is read: one whose body the caller
+has yet to read keeps its span open until it does.
 """
 
 from __future__ import annotations
 
 import inspect
 import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 import wrapt
-from opentelemetry import context as otel_context
-from opentelemetry import trace
 from opentelemetry.trace import Span
 
 from traceroot import genai, semconv
-from traceroot.guard import contained
-from traceroot.integrations import chat_completions
+from traceroot.genai import Attributes
+from traceroot.integrations import chat_completions, client_requests
 from traceroot.integrations.base import BaseIntegration, Wrapper
-from traceroot.integrations.streaming import (
-    AsyncStream,
-    StreamingResponse,
-    StreamRecorder,
-    SyncStream,
-)
+from traceroot.integrations.client_requests import Call
+from traceroot.integrations.streaming import StreamAccumulator
 
 CHAT_PATH: Final = "/openai/v1/chat/completions"
 # What Groq's chat endpoint takes besides model, messages and tools.
@@ -49,94 +41,47 @@ PARAMETERS: Final = (
     "service_tier",
 )
 
-_starting = contained("groq.start")
-_reading_request = contained("groq.request")
-_reading_response = contained("groq.response")
 
+class _GroqChat:
+    """Groq's chat endpoint, read as Chat Completions."""
 
-class _Call:
-    __slots__ = ("context", "span", "started", "stream")
-
-    def __init__(self, span: Span, stream: bool) -> None:
-        self.span = span
-        self.stream = stream
-        self.started = time.monotonic()
-        self.context = trace.set_span_in_context(span)
-
-
-def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call | None:
-    options = args[1] if len(args) > 1 else kwargs.get("options")
-    if getattr(options, "url", None) != CHAT_PATH:
-        return None
-    json_data = getattr(options, "json_data", None)
-    body: Mapping[str, Any] = json_data if isinstance(json_data, Mapping) else {}
-    stream = bool(kwargs.get("stream", False))
-    attributes: dict[str, Any] = {semconv.GEN_AI_REQUEST_STREAM: stream}
-    with _reading_request:
-        attributes.update(_server(client))
+    def record_request(self, attributes: Attributes, body: Mapping[str, Any]) -> None:
         chat_completions.record_request(attributes, body, PARAMETERS)
-    with _starting:
-        model = body.get("model")
-        span = genai.start_llm_span(
-            semconv.OPERATION_CHAT,
-            model if isinstance(model, str) else None,
-            provider=semconv.PROVIDER_GROQ,
-            attributes=attributes,
+
+    def record_response(self, attributes: Attributes, response: Any) -> None:
+        chat_completions.record_response(attributes, response)
+
+    def accumulator(self) -> StreamAccumulator:
+        return GroqChatStream()
+
+
+_CHAT: Final = _GroqChat()
+
+
+class _Groq(client_requests.StainlessClient):
+    awaits_parse = True  # an async raw response's parse() is a coroutine
+
+    def endpoint(self, url: Any) -> _GroqChat | None:
+        return _CHAT if url == CHAT_PATH else None
+
+    def start(self, endpoint: Any, model: str | None, client: Any, attributes: Attributes) -> Span:
+        return genai.start_llm_span(
+            semconv.OPERATION_CHAT, model, provider=semconv.PROVIDER_GROQ, attributes=attributes
         )
-        return _Call(span, stream)
-    return None
+
+    def handed_over(self, call: Call, result: Any, *, is_async: bool) -> Any:
+        """Also an unstreamed ``with_streaming_response``, whose span stays open until the caller
+        reads the body."""
+        proxy = super().handed_over(call, result, is_async=is_async)
+        if proxy is None and _raw(result) and not _read_body(result):
+            return UnreadResponse(result, call)
+        return proxy
+
+    def parsed(self, result: Any) -> Any:
+        return result.parse() if _raw(result) else result
 
 
-def _server(client: Any) -> dict[str, Any]:
-    url = getattr(client, "base_url", None)
-    host, port = getattr(url, "host", None), getattr(url, "port", None)
-    server: dict[str, Any] = {}
-    if isinstance(host, str) and host:
-        server[semconv.SERVER_ADDRESS] = host
-    if isinstance(port, int):
-        server[semconv.SERVER_PORT] = port
-    return server
-
-
-def _fail(call: _Call, error: BaseException) -> None:
-    genai.set_final(call.span, {})
-    with _reading_response:
-        genai.record_error(call.span, error)
-    call.span.end()
-
-
-def _succeed(call: _Call, result: Any, parsed: Any) -> Any:
-    """Record the parsed response (if any) and end the span."""
-    _end(call, parsed)
-    return result
-
-
-def _end(call: _Call, parsed: Any) -> None:
-    attributes: dict[str, Any] = {}
-    with _reading_response:
-        if parsed is not None:
-            chat_completions.record_response(attributes, parsed)
-    genai.set_final(call.span, attributes)
-    call.span.end()
-
-
-def _handed_over(call: _Call, result: Any, *, is_async: bool) -> Any:
-    """The proxy that will end the span once the caller reads the body, or ``None`` if the span
-    ends now. Streams by the client's kind, not the result's: another instrumentation's proxy may
-    offer both protocols."""
-    if call.stream and not is_async and hasattr(result, "__next__"):
-        return SyncStream(result, _recorder(call))
-    if call.stream and is_async and hasattr(result, "__anext__"):
-        return AsyncStream(result, _recorder(call))
-    if call.stream and _raw(result):
-        return StreamingResponse(result, _recorder(call))
-    if _raw(result) and not _read_body(result):
-        return UnreadResponse(result, call)
-    return None
-
-
-def _recorder(call: _Call) -> StreamRecorder:
-    return StreamRecorder(call.span, GroqChatStream(), call.started)
+_CLIENT: Final = _Groq("groq")
 
 
 class GroqChatStream(chat_completions.ChatStream):
@@ -162,55 +107,11 @@ def _read_body(result: Any) -> bool:
 
 
 def sync_request(integration: BaseIntegration) -> Wrapper:
-    def wrapper(
-        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        call = _begin(instance, args, kwargs)
-        if call is None:
-            return wrapped(*args, **kwargs)
-        token = otel_context.attach(call.context)
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as error:
-            otel_context.detach(token)
-            _fail(call, error)
-            raise
-        otel_context.detach(token)
-        parsed = None
-        with _reading_response:
-            proxy = _handed_over(call, result, is_async=False)
-            if proxy is not None:
-                return proxy
-            parsed = result.parse() if _raw(result) else result
-        return _succeed(call, result, parsed)
-
-    return wrapper
+    return client_requests.sync_request(_CLIENT)
 
 
 def async_request(integration: BaseIntegration) -> Wrapper:
-    async def wrapper(
-        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        call = _begin(instance, args, kwargs)
-        if call is None:
-            return await wrapped(*args, **kwargs)
-        token = otel_context.attach(call.context)
-        try:
-            result = await wrapped(*args, **kwargs)
-        except BaseException as error:
-            otel_context.detach(token)
-            _fail(call, error)
-            raise
-        otel_context.detach(token)
-        parsed = None
-        with _reading_response:
-            proxy = _handed_over(call, result, is_async=True)
-            if proxy is not None:
-                return proxy
-            parsed = await result.parse() if _raw(result) else result
-        return _succeed(call, result, parsed)
-
-    return wrapper
+    return client_requests.async_request(_CLIENT)
 
 
 class UnreadResponse(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore]
@@ -220,7 +121,7 @@ class UnreadResponse(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ig
     way (``read()``, ``json()``, ``iter_lines()``), it ends without the response.
     """
 
-    def __init__(self, wrapped: Any, call: _Call) -> None:
+    def __init__(self, wrapped: Any, call: Call) -> None:
         super().__init__(wrapped)
         self._self_call = call
         self._self_done = threading.Lock()
@@ -273,8 +174,8 @@ class UnreadResponse(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ig
 
     def _self_end(self, parsed: Any) -> None:
         if self._self_done.acquire(blocking=False):
-            _end(self._self_call, parsed)
+            _CLIENT.end(self._self_call, parsed)
 
     def _self_fail(self, error: BaseException) -> None:
         if self._self_done.acquire(blocking=False):
-            _fail(self._self_call, error)
+            _CLIENT.fail(self._self_call, error)
