@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, Literal
 
 from opentelemetry import context as otel_context
@@ -81,6 +81,15 @@ def set_content(attributes: Attributes, key: str, value: Any) -> None:
     """Record prompt or output content as JSON, unless content capture is off."""
     if value is not None:
         spans.content_into(attributes, key, value)
+
+
+def set_written_content(
+    attributes: Attributes, key: str, written: str | None, value: Callable[[], Any]
+) -> None:
+    """Record content the caller wrote as JSON itself (:mod:`traceroot.written_messages`) where
+    it can be taken as it is, else ``value()`` as :func:`set_content` would."""
+    if written is None or not spans.prewritten_into(attributes, key, written):
+        set_content(attributes, key, value())
 
 
 def set_json(attributes: Attributes, key: str, value: Any) -> None:

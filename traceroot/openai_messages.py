@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from traceroot import genai
+from traceroot import genai, written_messages
 from traceroot.genai import field
 
 
@@ -19,6 +19,27 @@ def chat_messages(messages: object) -> list[dict[str, Any]] | None:
     if not isinstance(messages, (list, tuple)):
         return None
     return [_chat_message(message) for message in messages]
+
+
+def chat_messages_json(messages: object) -> str | None:
+    """The JSON of :func:`chat_messages` written straight from the request, for a list of
+    text-only messages given as dicts (what most requests are); ``None`` for anything else."""
+    if messages.__class__ is not list:
+        return None
+    written = []
+    for message in messages:
+        if message.__class__ is not dict:
+            return None
+        role, content = message.get("role"), message.get("content")
+        if (
+            role.__class__ is not str
+            or content.__class__ is not str
+            or role in ("tool", "function")
+            or message.get("tool_calls")
+        ):
+            return None
+        written.append(written_messages.message(role, written_messages.text_parts(content)))
+    return written_messages.array(written)
 
 
 def _chat_message(message: Any) -> dict[str, Any]:
@@ -77,6 +98,19 @@ def chat_content_parts(content: object) -> list[dict[str, Any]]:
         else:
             parts.append({"type": str(kind)})
     return parts
+
+
+def chat_output_json(role: object, content: object, finish_reason: object) -> str | None:
+    """The JSON of :func:`chat_output_message` for a reply of text only (no refusal, no tool
+    calls: the caller has checked), written straight; ``None`` for anything else."""
+    if (
+        role.__class__ is not str
+        or not (content is None or content.__class__ is str)
+        or not (finish_reason is None or finish_reason.__class__ is str)
+    ):
+        return None
+    parts = written_messages.text_parts(content) if content else "[]"
+    return written_messages.message(role, parts, finish_reason)
 
 
 def chat_output_message(message: Any, finish_reason: object) -> dict[str, Any]:

@@ -14,9 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
-from traceroot import genai, semconv
+from traceroot import genai, semconv, written_messages
 from traceroot.genai import Attributes, field
-from traceroot.openai_messages import chat_messages, chat_output_message
+from traceroot.openai_messages import (
+    chat_messages,
+    chat_messages_json,
+    chat_output_json,
+    chat_output_message,
+)
 
 
 def record_request(
@@ -36,8 +41,12 @@ def record_request(
     genai.set_model_parameters(attributes, given, as_json="unmapped")
     genai.set_if(attributes, semconv.GEN_AI_REQUEST_CHOICE_COUNT, body.get("n"))
     record_output_type(attributes, field(body.get("response_format"), "type"))
-    genai.set_content(
-        attributes, semconv.GEN_AI_INPUT_MESSAGES, chat_messages(body.get("messages"))
+    messages = body.get("messages")
+    genai.set_written_content(
+        attributes,
+        semconv.GEN_AI_INPUT_MESSAGES,
+        chat_messages_json(messages),
+        lambda: chat_messages(messages),
     )
     record_tool_definitions(attributes, body.get("tools"))
 
@@ -54,11 +63,34 @@ def record_response(
     choices = field(response, "choices") or []
     record_finish_reasons(attributes, [field(choice, "finish_reason") for choice in choices])
     record_usage(attributes, field(response, "usage"))
-    outputs = [
-        output_message(field(choice, "message"), field(choice, "finish_reason"))
-        for choice in choices
-    ]
-    genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
+    written = _text_replies_json(choices) if output_message is chat_output_message else None
+    genai.set_written_content(
+        attributes,
+        semconv.GEN_AI_OUTPUT_MESSAGES,
+        written,
+        lambda: [
+            output_message(field(choice, "message"), field(choice, "finish_reason"))
+            for choice in choices
+        ],
+    )
+
+
+def _text_replies_json(choices: Any) -> str | None:
+    """The JSON of the output messages of a reply whose choices are text only, else ``None``."""
+    written = []
+    for choice in choices:
+        message = getattr(choice, "message", None)
+        if getattr(message, "tool_calls", None) or getattr(message, "refusal", None):
+            return None
+        one = chat_output_json(
+            getattr(message, "role", None) or "assistant",
+            getattr(message, "content", None),
+            getattr(choice, "finish_reason", None),
+        )
+        if one is None:
+            return None
+        written.append(one)
+    return written_messages.array(written)
 
 
 def record_identity(attributes: Attributes, response: Any) -> None:
@@ -211,27 +243,44 @@ class ChatStream:
         record_usage(attributes, self.usage)
         ordered = [self.choices[index] for index in sorted(self.choices)]
         record_finish_reasons(attributes, [choice.finish_reason for choice in ordered])
-        outputs = []
-        for choice in ordered:
-            message = {
-                "role": choice.role or "assistant",
-                "content": "".join(choice.text) or None,
-                "refusal": "".join(choice.refusal) or None,
-                "reasoning_content": "".join(choice.reasoning) or None,
-                "tool_calls": [
-                    {
-                        "id": call["id"],
-                        "function": {
-                            "name": call["name"],
-                            "arguments": _arguments(call["arguments"]),
-                        },
-                    }
-                    for _, call in sorted(choice.calls.items())
-                ],
-            }
-            outputs.append(self.output_message(message, choice.finish_reason))
-        if outputs:
-            genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, outputs)
+        if ordered:
+            genai.set_written_content(
+                attributes,
+                semconv.GEN_AI_OUTPUT_MESSAGES,
+                self._text_replies_json(ordered),
+                lambda: [self._output(choice) for choice in ordered],
+            )
+
+    def _text_replies_json(self, choices: list[_Choice]) -> str | None:
+        if type(self).output_message is not ChatStream.output_message:
+            return None  # a provider's own reading of its messages
+        written = []
+        for choice in choices:
+            if choice.calls or choice.refusal:
+                return None
+            one = chat_output_json(
+                choice.role or "assistant", "".join(choice.text) or None, choice.finish_reason
+            )
+            if one is None:
+                return None
+            written.append(one)
+        return written_messages.array(written)
+
+    def _output(self, choice: _Choice) -> dict[str, Any]:
+        message = {
+            "role": choice.role or "assistant",
+            "content": "".join(choice.text) or None,
+            "refusal": "".join(choice.refusal) or None,
+            "reasoning_content": "".join(choice.reasoning) or None,
+            "tool_calls": [
+                {
+                    "id": call["id"],
+                    "function": {"name": call["name"], "arguments": _arguments(call["arguments"])},
+                }
+                for _, call in sorted(choice.calls.items())
+            ],
+        }
+        return self.output_message(message, choice.finish_reason)
 
     def output_message(self, message: dict[str, Any], finish_reason: object) -> dict[str, Any]:
         return chat_output_message(message, finish_reason)

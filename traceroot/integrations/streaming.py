@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-import wrapt
 from opentelemetry import context as otel_context
 from opentelemetry.context import Context
 from opentelemetry.trace import Span
@@ -27,6 +26,7 @@ from opentelemetry.trace import Span
 from traceroot import genai, semconv
 from traceroot.genai import Attributes
 from traceroot.guard import contained
+from traceroot.integrations.proxies import StandIn
 
 _accumulating = contained("stream.chunk")
 _recording = contained("stream.end")
@@ -125,9 +125,11 @@ def _abandon(recorder: StreamRecorder) -> None:
         pass
 
 
-class _StreamProxy(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore]
+class _StreamProxy(StandIn):
     """What the sync and async stream proxies share: the recorder, the end on being dropped, and
     the HTTP response whose closing ends the span."""
+
+    __slots__ = ("_self_recorder",)
 
     def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:
         super().__init__(wrapped)
@@ -145,6 +147,8 @@ class _StreamProxy(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-igno
 
 class SyncStream(_StreamProxy):
     """Stands in for the client's ``Stream``."""
+
+    __slots__ = ()
 
     def __iter__(self) -> SyncStream:
         return self
@@ -195,6 +199,8 @@ class SyncStream(_StreamProxy):
 class AsyncStream(_StreamProxy):
     """Stands in for the client's ``AsyncStream``."""
 
+    __slots__ = ()
+
     def __aiter__(self) -> AsyncStream:
         return self
 
@@ -233,6 +239,8 @@ class AsyncStream(_StreamProxy):
 class AsyncGeneratorStream(AsyncStream):
     """Stands in for an async generator, or a stream that closes like one (``aclose``)."""
 
+    __slots__ = ()
+
     async def aclose(self) -> None:
         try:
             await self.__wrapped__.aclose()
@@ -240,13 +248,15 @@ class AsyncGeneratorStream(AsyncStream):
             self._self_recorder.finish()
 
 
-class StreamingResponse(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore]
+class StreamingResponse(StandIn):
     """The response of a streamed call made through ``with_streaming_response`` or
     ``with_raw_response`` (the OpenAI Agents SDK makes its streamed calls so): the event stream its
     ``parse()`` returns is proxied like a plain stream, and from then on that proxy ends the span,
     since callers often keep the stream and drop the response (``...create(...).parse()``).
     Closing the response ends the span too; dropping it ends the span only if it was never parsed.
     """
+
+    __slots__ = ("_self_parsed", "_self_recorder")
 
     def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:
         super().__init__(wrapped)
@@ -284,8 +294,10 @@ class StreamingResponse(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused
             self._self_recorder.finish()
 
 
-class _ClosingResponse(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore]
+class _ClosingResponse(StandIn):
     """The stream's HTTP response; closing it ends the stream's span."""
+
+    __slots__ = ("_self_recorder",)
 
     def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:
         super().__init__(wrapped)

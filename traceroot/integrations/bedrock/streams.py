@@ -15,12 +15,12 @@ import threading
 import time
 from typing import Any, Protocol
 
-import wrapt
 from opentelemetry.trace import Span
 
 from traceroot import genai, semconv
 from traceroot.genai import Attributes
 from traceroot.guard import contained
+from traceroot.integrations.proxies import StandIn
 
 _accumulating = contained("bedrock.stream.event")
 _recording = contained("bedrock.stream.end")
@@ -86,8 +86,10 @@ def record_error(span: Span, error: BaseException) -> None:
         span.set_attribute(semconv.ERROR_TYPE, code)
 
 
-class EventStream(wrapt.ObjectProxy):  # type: ignore[type-arg,misc,unused-ignore]
+class EventStream(StandIn):
     """Stands in for ``botocore.eventstream.EventStream``."""
+
+    __slots__ = ("_self_events", "_self_recorder")
 
     def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:
         super().__init__(wrapped)

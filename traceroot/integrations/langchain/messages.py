@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from json.encoder import encode_basestring as _quote
 from typing import Any, Final
 
-from traceroot import genai, semconv, spans
+from traceroot import genai, semconv, spans, written_messages
 from traceroot.genai import field
 
 _ROLES: Final = {
@@ -98,17 +97,15 @@ def _plain_message(message: Any) -> str | None:
     content = getattr(message, "content", None)
     if role is None or content.__class__ is not str:
         return None
-    parts = '[{"type":"text","content":' + _quote(content) + "}]" if content else "[]"
+    parts = written_messages.text_parts(content) if content else "[]"
     if role != "assistant":
-        return '{"role":"' + role + '","parts":' + parts + "}"
+        return written_messages.message(role, parts)
     if getattr(message, "tool_calls", None):
         return None
     reason = _own_finish_reason(message)
-    if reason is None:
-        return '{"role":"assistant","parts":' + parts + "}"
-    if reason.__class__ is not str:
+    if not (reason is None or reason.__class__ is str):
         return None
-    return '{"role":"assistant","parts":' + parts + ',"finish_reason":' + _quote(reason) + "}"
+    return written_messages.message(role, parts, reason)
 
 
 def _own_finish_reason(message: Any) -> Any:

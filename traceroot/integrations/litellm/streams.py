@@ -47,6 +47,8 @@ class AsyncStream(streaming.AsyncGeneratorStream):
     """Stands in for the ``CustomStreamWrapper`` that ``litellm.acompletion`` returns: one class
     for both kinds of stream, so it also closes synchronously."""
 
+    __slots__ = ()
+
     def close(self) -> None:  # type: ignore[override]
         try:
             self.__wrapped__.close()

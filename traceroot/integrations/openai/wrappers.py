@@ -5,6 +5,7 @@ OpenAI) and how a ``with_raw_response`` result is read.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Final
 
 from opentelemetry.trace import Span
@@ -39,6 +40,8 @@ class _OpenAI(client_requests.StainlessClient):
         """The response model, also for ``with_raw_response`` (whose ``parse()`` is cached, so
         the caller's own ``parse()`` gets the same object). Streaming raw responses are left
         unread."""
+        if isinstance(result, _response_model()):
+            return result  # nearly every call: no probing for what it is not
         from openai._legacy_response import LegacyAPIResponse
 
         if isinstance(result, LegacyAPIResponse):
@@ -49,6 +52,14 @@ class _OpenAI(client_requests.StainlessClient):
 
 
 _CLIENT: Final = _OpenAI("openai")
+
+
+@functools.cache
+def _response_model() -> type:
+    # On first use: loading the wrappers never imports anything of the client itself.
+    from openai import BaseModel
+
+    return BaseModel
 
 
 def _provider(client: Any) -> str:
