@@ -21,6 +21,11 @@ def text_parts(text: str) -> str:
     return '[{"type":"text","content":' + quote(text) + "}]"
 
 
+def texts_parts(texts: Iterable[str]) -> str:
+    """The parts of a message whose content is these texts, one part each."""
+    return "[" + ",".join('{"type":"text","content":' + quote(text) + "}" for text in texts) + "]"
+
+
 def message(role: str, parts: str, finish_reason: str | None = None) -> str:
     """A message from its role and its ``parts`` as written JSON."""
     if finish_reason is None:

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from opentelemetry.trace import Span
 
-from traceroot import genai, semconv, spans
+from traceroot import genai, semconv, spans, written_messages
 from traceroot.genai import Attributes, field
 from traceroot.spans import SpanKind
 
@@ -65,8 +65,12 @@ class MessagesEndpoint:
         record_usage(attributes, field(response, "usage"))
         content = field(response, "content")
         if content is not None:
-            output = genai.message("assistant", parts(content), reason)
-            genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, [output])
+            genai.set_written_content(
+                attributes,
+                semconv.GEN_AI_OUTPUT_MESSAGES,
+                _text_reply_json(_block_texts(content), reason),
+                lambda: [genai.message("assistant", parts(content), reason)],
+            )
 
     def accumulator(self) -> MessageStream:
         return MessageStream()
@@ -104,14 +108,77 @@ class CountTokensEndpoint:
 def record_content_request(attributes: Attributes, body: Mapping[str, Any]) -> None:
     system = body.get("system")
     if system is not None:
-        genai.set_content(attributes, semconv.GEN_AI_SYSTEM_INSTRUCTIONS, parts(system))
+        texts = _texts(system)
+        genai.set_written_content(
+            attributes,
+            semconv.GEN_AI_SYSTEM_INSTRUCTIONS,
+            written_messages.texts_parts(texts) if texts is not None else None,
+            lambda: parts(system),
+        )
     messages = body.get("messages")
     if isinstance(messages, (list, tuple)):
-        inputs = [
-            genai.message(field(message, "role") or "user", parts(field(message, "content")))
-            for message in messages
-        ]
-        genai.set_content(attributes, semconv.GEN_AI_INPUT_MESSAGES, inputs)
+        genai.set_written_content(
+            attributes,
+            semconv.GEN_AI_INPUT_MESSAGES,
+            _text_messages_json(messages),
+            lambda: [
+                genai.message(field(message, "role") or "user", parts(field(message, "content")))
+                for message in messages
+            ],
+        )
+
+
+# -- Text only, written straight to JSON (traceroot.written_messages) -----------------------------
+def _text_messages_json(messages: object) -> str | None:
+    """The JSON of the request's messages when each is a dict of a role and text only."""
+    written = []
+    for message in messages:  # type: ignore[attr-defined]
+        if message.__class__ is not dict:
+            return None
+        role = message.get("role")
+        texts = _texts(message.get("content"))
+        if role.__class__ is not str or not role or texts is None:
+            return None
+        written.append(written_messages.message(role, written_messages.texts_parts(texts)))
+    return written_messages.array(written)
+
+
+def _texts(content: object) -> list[str] | None:
+    """The texts of content that is a string or a list of text blocks as sent (dicts), else
+    ``None``."""
+    if content.__class__ is str:
+        return [content]
+    if content.__class__ is not list:
+        return None
+    texts = []
+    for block in content:
+        if block.__class__ is not dict or block.get("type") != "text":
+            return None
+        text = block.get("text")
+        if text.__class__ is not str:
+            return None
+        texts.append(text)
+    return texts
+
+
+def _block_texts(content: object) -> list[str] | None:
+    """The texts of a reply's content when all its blocks are text (the SDK's models)."""
+    if not isinstance(content, list):
+        return None
+    texts = []
+    for block in content:
+        text = getattr(block, "text", None)
+        if getattr(block, "type", None) != "text" or text.__class__ is not str:
+            return None
+        texts.append(text)
+    return texts
+
+
+def _text_reply_json(texts: list[str] | None, reason: object) -> str | None:
+    if texts is None or not (reason is None or reason.__class__ is str):
+        return None
+    parts = written_messages.texts_parts(texts)
+    return written_messages.array([written_messages.message("assistant", parts, reason)])
 
 
 def record_identity(attributes: Attributes, message: Any) -> None:
@@ -274,9 +341,25 @@ class MessageStream:
         record_usage(attributes, self.usage or None, output=self.delta_seen)
         if self.message is None and not self.blocks:
             return
-        content = [self._block(self.blocks[index]) for index in sorted(self.blocks)]
-        output = genai.message("assistant", content, self.stop_reason)
-        genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, [output])
+        blocks = [self.blocks[index] for index in sorted(self.blocks)]
+        genai.set_written_content(
+            attributes,
+            semconv.GEN_AI_OUTPUT_MESSAGES,
+            _text_reply_json(self._texts(blocks), self.stop_reason),
+            lambda: [
+                genai.message("assistant", [self._block(b) for b in blocks], self.stop_reason)
+            ],
+        )
+
+    @staticmethod
+    def _texts(blocks: list[_Block]) -> list[str] | None:
+        texts = []
+        for entry in blocks:
+            text = getattr(entry.block, "text", None)
+            if getattr(entry.block, "type", None) != "text" or text.__class__ is not str:
+                return None
+            texts.append(text + "".join(entry.pieces))
+        return texts
 
     @staticmethod
     def _block(entry: _Block) -> dict[str, Any]:
