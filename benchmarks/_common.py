@@ -1,9 +1,13 @@
-"""What every benchmark here shares: a provider whose spans go nowhere, and a CPU-time clock."""
+"""What every benchmark here shares: a provider whose spans go nowhere, a CPU-time clock, and
+rounds of paired blocks."""
 
 from __future__ import annotations
 
+import gc
+import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -65,3 +69,62 @@ def off_and_on(
             traceroot.uninstrument()
     medians = {label: statistics.median(values) for label, values in measured.items()}
     return statistics.median(bare), statistics.median(traced), medians
+
+
+def plain_tracer(name: str = "hand-written") -> trace.Tracer:
+    """A tracer of a provider of its own, with no traceroot processor: a hand-written span at its
+    cheapest (the floor a careful engineer would write by hand)."""
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(DropExporter()))
+    return provider.get_tracer(name)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way of making the call: ``fn``, with ``on``/``off`` switching it in and out around
+    each block (``traceroot.instrument`` / ``uninstrument``)."""
+
+    fn: Callable[[], object]
+    on: Callable[[], object] | None = None
+    off: Callable[[], object] | None = None
+
+
+def paired(
+    bare: Callable[[], object], variants: Mapping[str, Variant], calls: int, rounds: int
+) -> tuple[float, dict[str, float]]:
+    """The median CPU per call of ``bare``, and the median overhead of each variant over it.
+
+    Each round runs a block of ``calls`` of every variant and of ``bare``, in an order that
+    rotates from round to round, each block after a full garbage collection; a variant's
+    overhead in a round is taken against that round's own ``bare`` block. A shared machine
+    drifts by a third over seconds: short blocks, paired this way, keep the drift out of the
+    differences, and the median keeps out the rounds a burst of other work fell on.
+    """
+    labels = ["bare", *variants]
+    runs: dict[str, Variant] = {"bare": Variant(bare), **variants}
+    for run in runs.values():  # warm caches, the first patch, lazy imports
+        _block(run, max(calls // 5, 3))
+    per_call: dict[str, list[float]] = {label: [] for label in labels}
+    for index in range(rounds):
+        shift = index % len(labels)
+        for label in labels[shift:] + labels[:shift]:
+            per_call[label].append(_block(runs[label], calls))
+    floors = per_call["bare"]
+    overheads = {
+        label: statistics.median(
+            cost - floor for cost, floor in zip(per_call[label], floors, strict=True)
+        )
+        for label in variants
+    }
+    return statistics.median(floors), overheads
+
+
+def _block(run: Variant, calls: int) -> float:
+    if run.on is not None:
+        run.on()
+    try:
+        gc.collect()
+        return timed(run.fn, calls)
+    finally:
+        if run.off is not None:
+            run.off()
