@@ -106,7 +106,7 @@ def test_show_tree_by_prefix_plain_when_piped(store: Path) -> None:
     shown = cli("show", prefix, "--store", str(store))
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
-    assert lines[0] == f"trace {rows[0]['trace_id']}"
+    assert lines[0] == f"trace {rows[0]['trace_id']}  session=s-cli  user=u-cli"
     assert lines[1].startswith("  [agent] agent")
     assert lines[2].startswith("    [tool] lookup")
     assert lines[3].startswith("    [llm] model")

@@ -178,8 +178,8 @@ with using_attributes(session_id="console-s"):
     _ok(result)
     lines = result.stdout.splitlines()
     assert lines[0].startswith("trace ")
+    assert lines[0].endswith("  session=console-s")  # the trace's, not repeated on each span
     assert lines[1].startswith("  [agent] agent")
-    assert "session=console-s" in lines[1]
     assert lines[2].startswith("    [tool] search")
 
 

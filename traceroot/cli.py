@@ -2,7 +2,7 @@
 
     traceroot sessions                      # sessions: traces, first/last seen, tokens, errors
     traceroot traces [--session S] [--user U] [--limit N]
-    traceroot show TRACE_ID [--verbose]     # a unique prefix of the id is enough
+    traceroot show TRACE_ID [--verbose]     # a unique prefix of the id is enough; -v: the chat
     traceroot tail                          # each trace as it completes, until Ctrl-C
     traceroot export [--endpoint URL] [--header K=V ...] [--header-env K=ENV_VAR ...]
     traceroot doctor                        # configuration, where spans go, each integration
@@ -361,7 +361,12 @@ def _parser() -> argparse.ArgumentParser:
     command.set_defaults(run=traces)
     command = reader("show", "one trace as a tree")
     command.add_argument("trace_id", help="the trace id, or a unique prefix of it")
-    command.add_argument("--verbose", "-v", action="store_true", help="inputs, outputs, messages")
+    command.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="inputs, outputs and messages (read as a chat), and a span's own tags and metadata",
+    )
     command.set_defaults(run=show)
     command = reader("tail", "print each trace as it completes, until interrupted")
     command.add_argument("--interval", type=float, default=0.5, help=argparse.SUPPRESS)
