@@ -122,3 +122,33 @@ def test_usage_counts_given_by_name_win_over_the_mapping() -> None:
         semconv.GEN_AI_USAGE_INPUT_TOKENS: 10,
         semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 2,
     }
+
+
+def test_rare_field_reads_fields_extras_and_properties_without_probing() -> None:
+    import pydantic
+
+    class Usage(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(extra="allow")
+        prompt_tokens: int = 1
+
+        @property
+        def doubled(self) -> int:
+            return self.prompt_tokens * 2
+
+    class Strict(pydantic.BaseModel):
+        prompt_tokens: int = 1
+
+    class Plain:
+        def __init__(self) -> None:
+            self.count = 3
+
+    usage = Usage.model_validate({"prompt_tokens": 4, "cache_creation_input_tokens": 7})
+    assert genai.rare_field(usage, "prompt_tokens") == 4
+    assert genai.rare_field(usage, "cache_creation_input_tokens") == 7
+    assert genai.rare_field(usage, "doubled") == 8
+    assert genai.rare_field(usage, "absent") is None
+    assert genai.rare_field(Strict(), "absent") is None
+    assert genai.rare_field(Plain(), "count") == 3
+    assert genai.rare_field(Plain(), "absent") is None
+    assert genai.rare_field({"a": 1}, "a") == 1
+    assert genai.rare_field(None, "a") is None

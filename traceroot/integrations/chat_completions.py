@@ -128,7 +128,7 @@ def record_usage(attributes: Attributes, usage: Any) -> None:
         input_tokens=field(usage, "prompt_tokens"),
         output_tokens=field(usage, "completion_tokens"),
         cache_read_tokens=field(prompt_details, "cached_tokens"),
-        cache_creation_tokens=field(usage, "cache_creation_input_tokens")
+        cache_creation_tokens=genai.rare_field(usage, "cache_creation_input_tokens")
         or field(prompt_details, "cache_creation_tokens"),
         reasoning_tokens=field(field(usage, "completion_tokens_details"), "reasoning_tokens"),
     )
@@ -216,12 +216,13 @@ class ChatStream:
             delta = getattr(choice_chunk, "delta", None)
             content = getattr(delta, "content", None)
             if content:
-                if isinstance(content, str):
+                if content.__class__ is str:
                     choice.text.append(content)
                 else:  # typed parts (Mistral's text and thinking chunks): the text of them
                     choice.text.extend(genai.texts(field(part, "text") for part in content))
-            if self.reasoning_field is not None:
-                reasoning = getattr(delta, self.reasoning_field, None)
+            reasoning_field = self.reasoning_field
+            if reasoning_field is not None:
+                reasoning = getattr(delta, reasoning_field, None)
                 if reasoning:
                     choice.reasoning.append(reasoning)
             role = getattr(delta, "role", None)

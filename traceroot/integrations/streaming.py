@@ -62,6 +62,7 @@ class StreamRecorder:
         "_started",
         "_starts_output",
         "accumulator",
+        "add",
         "attributes",
         "context",
         "exhausted",
@@ -89,16 +90,15 @@ class StreamRecorder:
         self._done = threading.Lock()
         self.first_chunk_after: float | None = None
         self.exhausted = False
+        # What each chunk is handed to: until the first output arrives, the timing below; then
+        # the accumulator itself, so a chunk costs one call. The proxies contain its errors.
+        self.add: Callable[[Any], None] = self._first_output
 
-    def chunk(self, chunk: Any) -> None:
-        try:
-            if self.first_chunk_after is None and (
-                self._starts_output is None or self._starts_output(chunk)
-            ):
-                self.first_chunk_after = time.monotonic() - self._started
-            self.accumulator.add(chunk)
-        except Exception as error:  # noqa: BLE001 - once per chunk: no with-block on this path
-            _accumulating.failed(error)
+    def _first_output(self, chunk: Any) -> None:
+        if self._starts_output is None or self._starts_output(chunk):
+            self.first_chunk_after = time.monotonic() - self._started
+            self.add = self.accumulator.add
+        self.accumulator.add(chunk)
 
     def finish(self, error: BaseException | None = None) -> None:
         if not self._done.acquire(blocking=False):
@@ -166,7 +166,10 @@ class SyncStream(_StreamProxy):
         except BaseException as error:
             recorder.finish(error)
             raise
-        recorder.chunk(chunk)
+        try:
+            recorder.add(chunk)
+        except Exception as error:  # noqa: BLE001 - once per chunk: no with-block on this path
+            _accumulating.failed(error)
         return chunk
 
     def _self_first_next(self, recorder: StreamRecorder, context: Context) -> Any:
@@ -215,7 +218,10 @@ class AsyncStream(_StreamProxy):
         except BaseException as error:
             recorder.finish(error)
             raise
-        recorder.chunk(chunk)
+        try:
+            recorder.add(chunk)
+        except Exception as error:  # noqa: BLE001 - once per chunk: no with-block on this path
+            _accumulating.failed(error)
         return chunk
 
     async def close(self) -> None:
