@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from opentelemetry import trace
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from traceroot import semconv
+from traceroot import foreign, semconv
 from traceroot.bounds import bounded
 from traceroot.processor import ContextProcessor
 from traceroot.span_paths import SpanPaths, SpanPathsExporter
@@ -80,6 +81,7 @@ NESTED_TRACE = """
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -217,7 +219,11 @@ class _Tree:
         provider.add_span_processor(
             SimpleSpanProcessor(SpanPathsExporter(self.exported, self.paths))
         )
+        self.provider = provider
         self.tracer = provider.get_tracer("app")
+
+    def tracer_named(self, name: str) -> Any:
+        return self.provider.get_tracer(name)
 
     def path(self, name: str) -> tuple[tuple[str, ...], ...]:
         spans = [span for span in self.exported.get_finished_spans() if span.name == name]
@@ -289,6 +295,23 @@ def test_names_as_at_start_for_ancestors_and_as_ended_for_the_span() -> None:
         span.update_name("final")
     assert tree.path("child")[0] == ("draft", "child")
     assert tree.path("final")[0] == ("final",)
+
+
+def test_a_name_a_start_reader_gives_is_the_one_descendants_show(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def rename(span: Any) -> None:
+        span.update_name(span.name.removesuffix(".__call__"))
+
+    monkeypatch.setitem(foreign.start_readers, "framework", rename)
+    tree = _Tree(capacity=16)
+    framework = tree.tracer_named("framework")
+    with (
+        framework.start_as_current_span("search.__call__"),
+        tree.tracer.start_as_current_span("inner"),
+    ):
+        pass
+    assert tree.path("inner")[0] == ("search", "inner")
 
 
 def test_names_in_a_path_lose_credentials_as_span_names_do() -> None:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 _stamping = contained("processor.on_start")
 _closing = contained("processor.on_end")
 _reading_at_start = contained("processor.start_reader")
+_keeping_paths = contained("processor.span_paths")
 
 
 class ContextProcessor(SpanProcessor):
@@ -50,8 +51,6 @@ class ContextProcessor(SpanProcessor):
             # traceroot's own spans start stamped, and register their model calls themselves
             # (traceroot.spans.start): reading a span's attributes here costs microseconds.
             foreign = scope is None or scope.name != TRACER_NAME
-            if self.paths is not None:
-                self.paths.started(span)
             model = foreign and self._read_foreign(span, parent_context)
             open_traces.opened(span)
             if model:
@@ -69,6 +68,12 @@ class ContextProcessor(SpanProcessor):
                     reader(span)
                 except Exception as error:  # noqa: BLE001 - contained like any guarded block
                     _reading_at_start.failed(error)
+        if self.paths is not None:
+            # After the reader: a name it gives the span is the one its descendants show.
+            try:
+                self.paths.started(span)
+            except Exception as error:  # noqa: BLE001 - contained like any guarded block
+                _keeping_paths.failed(error)
 
     @staticmethod
     def _read_foreign(span: Span, parent_context: otel_context.Context | None) -> bool:
