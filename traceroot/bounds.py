@@ -27,7 +27,10 @@ from traceroot.secrets import redact_shapes
 _CUT_MARK: Final = "...[cut: {} bytes]"
 # A credential straddling the cut is still recognised: the scan reaches this far past it.
 _SCAN_PAST_CUT: Final = 512
-_TAG_KEYS: Final = frozenset({semconv.SPAN_TAGS, semconv.TRACE_TAGS, semconv.OPENINFERENCE_TAGS})
+# Lists of the app's own texts, cleaned like a span's name: tags, and the names of a span's path.
+_TEXT_LIST_KEYS: Final = frozenset(
+    {semconv.SPAN_TAGS, semconv.TRACE_TAGS, semconv.OPENINFERENCE_TAGS, semconv.SPAN_PATH}
+)
 
 
 def bounded(span: ReadableSpan, budget: int) -> ReadableSpan:
@@ -114,7 +117,7 @@ def _bounded_attributes(
         return attributes
     changed: dict[str, Any] | None = None
     for key, value in attributes.items():
-        bounded_value = _bounded_value(value, budget, clean or key in _TAG_KEYS)
+        bounded_value = _bounded_value(value, budget, clean or key in _TEXT_LIST_KEYS)
         if bounded_value is not value:
             if changed is None:
                 changed = dict(attributes)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from traceroot.batching import BoundedBatchProcessor
     from traceroot.delivery import DeliveringExporter, StatusSession
+    from traceroot.span_paths import SpanPaths
 
 
 class Pipeline:
@@ -207,6 +208,7 @@ def _build(settings: Settings) -> Pipeline:
     name, exporter, destination = _exporter(settings.resolved_exporter(), settings, statuses)
     export_processor: SpanProcessor | None = None
     delivery: DeliveringExporter | None = None
+    paths: SpanPaths | None = None
     if exporter is not None:
         delivery = DeliveringExporter(
             ReadingExporter(exporter),  # other tracers' GenAI spans, read like ours
@@ -214,12 +216,19 @@ def _build(settings: Settings) -> Pipeline:
             statuses=statuses,
             credentials_setting=_CREDENTIALS.get(name),
         )
+        outermost: SpanExporter = delivery
+        if name == "traceroot":
+            from traceroot.span_paths import SpanPaths, SpanPathsExporter
+
+            # The dashboard's live tree; an entry per span until the export queue has sent it.
+            paths = SpanPaths(capacity=settings.max_queue_size + settings.flush_at)
+            outermost = SpanPathsExporter(delivery, paths)
         if name == "console":
             export_processor = SimpleSpanProcessor(delivery)
         else:
-            export_processor = _batching(delivery, name, settings)
+            export_processor = _batching(outermost, name, settings)
     if provider is not None:
-        provider.add_span_processor(ContextProcessor())
+        provider.add_span_processor(ContextProcessor(paths))
         if export_processor is not None:
             provider.add_span_processor(export_processor)
     return Pipeline(settings, name, provider, owns, export_processor, destination, delivery)

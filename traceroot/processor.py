@@ -7,10 +7,14 @@ When a span starts, it
   (:func:`traceroot.foreign.kind_at_start`);
 - records the span as open in :mod:`traceroot.trace_state` until it ends, which is how
   ``update_current_trace`` reaches the root and every ancestor still running;
-- reports a model call to the one-llm-span-per-call protocol (:mod:`traceroot.model_calls`).
+- reports a model call to the one-llm-span-per-call protocol (:mod:`traceroot.model_calls`);
+- when spans go to TraceRoot, keeps the span's ancestry for the live tree
+  (:mod:`traceroot.span_paths`) while it runs and until it is exported.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
@@ -22,13 +26,23 @@ from traceroot.model_calls import model_calls
 from traceroot.spans import TRACER_NAME
 from traceroot.trace_state import open_traces
 
+if TYPE_CHECKING:
+    from traceroot.span_paths import SpanPaths
+
 _stamping = contained("processor.on_start")
 _closing = contained("processor.on_end")
 _reading_at_start = contained("processor.start_reader")
+_keeping_paths = contained("processor.span_paths")
 
 
 class ContextProcessor(SpanProcessor):
-    """Stamps context attributes, types GenAI spans and keeps the trace and model-call state."""
+    """Stamps context attributes, types GenAI spans and keeps the trace and model-call state.
+
+    ``paths``: where to keep each span's ancestry, when the destination draws live trees.
+    """
+
+    def __init__(self, paths: SpanPaths | None = None) -> None:
+        self.paths = paths
 
     # Both run for every span of the process: guarded inline rather than with a with-block.
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
@@ -54,6 +68,12 @@ class ContextProcessor(SpanProcessor):
                     reader(span)
                 except Exception as error:  # noqa: BLE001 - contained like any guarded block
                     _reading_at_start.failed(error)
+        if self.paths is not None:
+            # After the reader: a name it gives the span is the one its descendants show.
+            try:
+                self.paths.started(span)
+            except Exception as error:  # noqa: BLE001 - contained like any guarded block
+                _keeping_paths.failed(error)
 
     @staticmethod
     def _read_foreign(span: Span, parent_context: otel_context.Context | None) -> bool:
@@ -73,6 +93,8 @@ class ContextProcessor(SpanProcessor):
             if context is not None:
                 open_traces.closed(context)
                 model_calls.ended(context.span_id)
+                if self.paths is not None:
+                    self.paths.ended(context.span_id)
         except Exception as error:  # noqa: BLE001 - contained like any guarded block
             _closing.failed(error)
 

@@ -48,6 +48,11 @@ GUARDRAIL_TRIGGERED: Final = "traceroot.guardrail.triggered"
 LANGGRAPH_NODE: Final = "langgraph.node"
 LANGGRAPH_STEP: Final = "langgraph.step"
 
+# The live span tree, on spans sent to TraceRoot (traceroot.span_paths): ancestors, root first.
+SPAN_PATH: Final = "traceroot.span.path"  # names, root to the span itself
+SPAN_IDS_PATH: Final = "traceroot.span.ids_path"  # span ids as 16 hex digits, root to the parent
+SPAN_STARTS_PATH: Final = "traceroot.span.starts_path"  # start times, epoch ns in decimal
+
 # -- OpenTelemetry GenAI ------------------------------------------------------------------------
 GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
 GEN_AI_PROVIDER_NAME: Final = "gen_ai.provider.name"
