@@ -95,20 +95,27 @@ def paired(
     """The median CPU per call of ``bare``, and the median overhead of each variant over it.
 
     Each round runs a block of ``calls`` of every variant and of ``bare``, in an order that
-    rotates from round to round, each block after a full garbage collection; a variant's
-    overhead in a round is taken against that round's own ``bare`` block. A shared machine
-    drifts by a third over seconds: short blocks, paired this way, keep the drift out of the
-    differences, and the median keeps out the rounds a burst of other work fell on.
+    rotates from round to round; a variant's overhead in a round is taken against that round's
+    own ``bare`` block. A shared machine drifts by a third over seconds: short blocks, paired this
+    way, keep the drift out of the differences, and the median keeps out the rounds a burst of
+    other work fell on. What was allocated before the rounds is frozen out of the garbage
+    collector's view, so a collection costs what the calls themselves allocated, the same in
+    every round.
     """
     labels = ["bare", *variants]
     runs: dict[str, Variant] = {"bare": Variant(bare), **variants}
     for run in runs.values():  # warm caches, the first patch, lazy imports
         _block(run, max(calls // 5, 3))
     per_call: dict[str, list[float]] = {label: [] for label in labels}
-    for index in range(rounds):
-        shift = index % len(labels)
-        for label in labels[shift:] + labels[:shift]:
-            per_call[label].append(_block(runs[label], calls))
+    gc.collect()
+    gc.freeze()
+    try:
+        for index in range(rounds):
+            shift = index % len(labels)
+            for label in labels[shift:] + labels[:shift]:
+                per_call[label].append(_block(runs[label], calls))
+    finally:
+        gc.unfreeze()
     floors = per_call["bare"]
     overheads = {
         label: statistics.median(
@@ -123,7 +130,7 @@ def _block(run: Variant, calls: int) -> float:
     if run.on is not None:
         run.on()
     try:
-        gc.collect()
+        run.fn()  # untimed: the first call after a switch pays for caches the switch reset
         return timed(run.fn, calls)
     finally:
         if run.off is not None:
