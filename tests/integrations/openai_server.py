@@ -278,7 +278,8 @@ def _response_events(body: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]
     )
 
 
-def _embedding(body: dict[str, Any]) -> dict[str, Any]:
+def embedding_reply(body: dict[str, Any]) -> dict[str, Any]:
+    """The reply to an embeddings request: 4-dimensional vectors, 3 input tokens per input."""
     inputs = body.get("input")
     count = len(inputs) if isinstance(inputs, list) else 1
     return {
@@ -355,7 +356,7 @@ class _Handler(RecordingHandler):
                 return self._sse(_response_events(body))
             return self._json(_response_object(body))
         if path.endswith("/embeddings"):
-            return self._json(_embedding(body))
+            return self._json(embedding_reply(body))
         if path.endswith("/completions"):
             if stream:
                 return self._sse((None, chunk) for chunk in _completion_chunks(body))

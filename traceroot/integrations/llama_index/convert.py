@@ -4,19 +4,33 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any, Final, NamedTuple
+from typing import Any, NamedTuple
 
 from traceroot import genai, semconv
 from traceroot.genai import field
 
-_TEXT_LIMIT: Final = 2_000  # characters of a retrieved node's text; the budget caps the rest
-
 
 class CoreTypes(NamedTuple):
-    llm: type
-    embedding: type
-    retriever: type
-    tool: type
+    """LlamaIndex's classes that traceroot tells apart, imported once LlamaIndex is in use.
+    (Typed ``Any``: they are checked with ``isinstance``, then read by attribute.)"""
+
+    llm: Any
+    embedding: Any
+    retriever: Any
+    tool: Any
+    component: Any
+    node_with_score: Any
+    node: Any
+    query_bundle: Any
+    chat_message: Any
+    prompt: Any
+    selector_prompt: Any
+    event: Any
+    stop_event: Any
+
+
+class _Absent:
+    """Stands for a class this LlamaIndex version does not have: nothing is an instance of it."""
 
 
 @functools.cache
@@ -24,9 +38,34 @@ def core_types() -> CoreTypes:
     from llama_index.core.base.base_retriever import BaseRetriever
     from llama_index.core.base.embeddings.base import BaseEmbedding
     from llama_index.core.base.llms.base import BaseLLM
+    from llama_index.core.base.llms.types import ChatMessage
+    from llama_index.core.prompts.base import BasePromptTemplate, SelectorPromptTemplate
+    from llama_index.core.schema import BaseComponent, BaseNode, NodeWithScore, QueryBundle
     from llama_index.core.tools.types import BaseTool
 
-    return CoreTypes(BaseLLM, BaseEmbedding, BaseRetriever, BaseTool)
+    event: Any = _Absent
+    stop_event: Any = _Absent
+    try:  # workflows (agents) arrived in 0.11
+        from llama_index.core.workflow import Event, StopEvent
+    except ImportError:
+        pass
+    else:
+        event, stop_event = Event, StopEvent
+    return CoreTypes(
+        llm=BaseLLM,
+        embedding=BaseEmbedding,
+        retriever=BaseRetriever,
+        tool=BaseTool,
+        component=BaseComponent,
+        node_with_score=NodeWithScore,
+        node=BaseNode,
+        query_bundle=QueryBundle,
+        chat_message=ChatMessage,
+        prompt=BasePromptTemplate,
+        selector_prompt=SelectorPromptTemplate,
+        event=event,
+        stop_event=stop_event,
+    )
 
 
 def provider(instance: Any) -> str:
@@ -50,31 +89,6 @@ def model_name(instance: Any) -> Any:
 
 def tool_name(instance: Any) -> Any:
     return getattr(getattr(instance, "metadata", None), "name", None)
-
-
-def arguments(bound_args: Any) -> Any:
-    values = dict(getattr(bound_args, "arguments", {}) or {})
-    values.pop("self", None)
-    values.pop("cls", None)
-    kwargs = values.pop("kwargs", None)
-    if isinstance(kwargs, Mapping):
-        values.update(kwargs)
-    return {key: _plain(value) for key, value in values.items()}
-
-
-def _plain(value: Any) -> Any:
-    """Query bundles become their text; messages their role and content."""
-    query = getattr(value, "query_str", None)
-    if isinstance(query, str):
-        return query
-    return value
-
-
-def response(result: Any) -> Any:
-    text = getattr(result, "response", None)
-    if isinstance(text, str):
-        return text
-    return result
 
 
 def _message(message: Any) -> dict[str, Any]:
@@ -116,23 +130,6 @@ def _usage(response: Any, attributes: dict[str, Any]) -> None:
     )
 
 
-def _nodes(nodes: Any) -> list[dict[str, Any]]:
-    found = []
-    for scored in nodes or ():
-        node = getattr(scored, "node", scored)
-        text = getattr(node, "text", None) or (
-            node.get_content() if hasattr(node, "get_content") else ""
-        )
-        found.append(
-            {
-                "id": getattr(node, "node_id", None),
-                "score": getattr(scored, "score", None),
-                "text": text[:_TEXT_LIMIT] if isinstance(text, str) else text,
-            }
-        )
-    return found
-
-
 def event_attributes(kind: str, event: Any, attributes: dict[str, Any]) -> None:
     """The attributes one dispatcher event adds to its span."""
     if kind == "LLMChatStartEvent":
@@ -164,7 +161,6 @@ def event_attributes(kind: str, event: Any, attributes: dict[str, Any]) -> None:
     elif kind == "RetrievalEndEvent":
         nodes = getattr(event, "nodes", None) or []
         attributes[semconv.RETRIEVAL_DOCUMENT_COUNT] = len(nodes)
-        genai.set_content(attributes, semconv.SPAN_OUTPUT, _nodes(nodes))
 
 
 def _model_dict(model: Any, attributes: dict[str, Any]) -> None:

@@ -17,14 +17,16 @@ from opentelemetry import trace
 from opentelemetry.trace import Span
 
 from traceroot import genai, semconv, spans
+from traceroot.config import current as current_settings
 from traceroot.guard import contained
-from traceroot.integrations.llama_index import convert
+from traceroot.integrations.llama_index import convert, values
 from traceroot.model_calls import model_calls
 from traceroot.spans import SpanKind
 
 _starting = contained("llama_index.start")
 _ending = contained("llama_index.end")
 _handling = contained("llama_index.event")
+_capturing = contained("llama_index.content")
 
 _CHAT_METHODS: Final = frozenset({"chat", "achat", "stream_chat", "astream_chat"})
 _COMPLETE_METHODS: Final = frozenset(
@@ -42,6 +44,8 @@ _EMBED_METHODS: Final = frozenset(
         "aget_agg_embedding_from_queries",
     }
 )
+# Calls whose result is the answer a user asked for: recorded as its text alone.
+_ANSWER_METHODS: Final = frozenset({"query", "aquery", "chat", "achat", "run"})
 _FOLDED_SUFFIXES: Final = ("Splitter", "NodeParser", "Program")
 _MISSING: Final = object()
 _USAGE_KEYS: Final = (semconv.GEN_AI_USAGE_INPUT_TOKENS, semconv.GEN_AI_USAGE_OUTPUT_TOKENS)
@@ -108,8 +112,11 @@ class Tracker:
             return
         name, kind, attributes = plan
         model = kind is SpanKind.LLM
-        if model or (kind is SpanKind.SPAN and attributes.get(semconv.GEN_AI_OPERATION_NAME)):
-            genai.set_content(attributes, semconv.SPAN_INPUT, convert.arguments(bound_args))
+        if current_settings().capture_content:
+            with _capturing:  # on its own: a value that cannot be shown must not cost the span
+                llm = instance if isinstance(instance, convert.core_types().llm) else None
+                inputs = values.arguments(bound_args, llm)
+                genai.set_content(attributes, semconv.SPAN_INPUT, inputs)
         context = parent.context if parent is not None else otel_context.get_current()
         span = spans.start(name, kind, parent=context, attributes=attributes)
         record = _Record(span, trace.set_span_in_context(span, context), instance, method, model)
@@ -135,10 +142,12 @@ class Tracker:
             return
         with _ending:
             attributes: dict[str, Any] = {}
-            if not record.model and record.method in ("query", "aquery", "run"):
-                genai.set_content(attributes, semconv.SPAN_OUTPUT, convert.response(result))
             if record.model:
-                _settle_model(record, attributes)
+                _settle_model(record, attributes)  # the reply is in gen_ai.output.messages
+            elif current_settings().capture_content:
+                with _capturing:
+                    output = values.result(result, answer=record.method in _ANSWER_METHODS)
+                    genai.set_content(attributes, semconv.SPAN_OUTPUT, output)
             record.span.set_attributes(attributes)
         record.span.end()
 
