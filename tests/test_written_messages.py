@@ -168,3 +168,21 @@ def test_secrets_in_written_text_are_still_redacted() -> None:
     recorded = attributes[semconv.GEN_AI_INPUT_MESSAGES]
     assert "sk-abcdefghijklmnopqrstuvwx1234" not in recorded
     assert "[REDACTED]" in recorded
+
+
+def test_replies_given_as_dicts_read_the_same() -> None:
+    # A gateway's reply as plain dicts: read as the general path reads it, not as empty.
+    reply = {
+        "id": "c",
+        "model": "m",
+        "choices": [
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "hi"}}
+        ],
+    }
+    attributes: dict[str, Any] = {}
+    chat_completions.record_response(attributes, reply)
+    message = reply["choices"][0]["message"]  # type: ignore[index]
+    assert attributes[semconv.GEN_AI_OUTPUT_MESSAGES] == to_json(
+        [chat_output_message(message, "stop")]
+    )
+    assert '"content":"hi"' in attributes[semconv.GEN_AI_OUTPUT_MESSAGES]

@@ -79,13 +79,13 @@ def _text_replies_json(choices: Any) -> str | None:
     """The JSON of the output messages of a reply whose choices are text only, else ``None``."""
     written = []
     for choice in choices:
-        message = getattr(choice, "message", None)
-        if getattr(message, "tool_calls", None) or getattr(message, "refusal", None):
+        message = field(choice, "message")
+        if field(message, "tool_calls") or field(message, "refusal"):
             return None
         one = chat_output_json(
-            getattr(message, "role", None) or "assistant",
-            getattr(message, "content", None),
-            getattr(choice, "finish_reason", None),
+            field(message, "role") or "assistant",
+            field(message, "content"),
+            field(choice, "finish_reason"),
         )
         if one is None:
             return None
