@@ -94,7 +94,7 @@ class _Observation:
             if self.metadata or self.tags:
                 self._stamp_own_values(span, parent)
             if inputs is not None and self.capture_input and current_settings().capture_content:
-                spans.set_json(span, semconv.SPAN_INPUT, inputs())
+                spans.set_json(span, semconv.SPAN_INPUT, inputs(), as_text=True)
         return started
 
     def _stamp_own_values(self, span: Span, parent: otel_context.Context) -> None:
@@ -124,7 +124,8 @@ class _Observation:
                 and self.capture_output
                 and current_settings().capture_content
             ):
-                spans.set_json(span, semconv.SPAN_OUTPUT, result)
+                # A string as itself: the output as the user wrote it, not a JSON string.
+                spans.set_json(span, semconv.SPAN_OUTPUT, result, as_text=True)
             if self.kind is SpanKind.LLM:
                 attributes: dict[str, Any] = {}
                 model_calls.settle(span, attributes)
