@@ -184,3 +184,13 @@ def test_without_content_capture_only_the_kind_and_names_remain(
     assert agent[semconv.GEN_AI_CONVERSATION_ID] == "chat-2"
     assert semconv.OPENINFERENCE_INPUT_MIME_TYPE not in agent
     assert tool[semconv.GEN_AI_TOOL_NAME] == "weather"
+
+
+def test_names_are_exportable_like_the_span_name(spans: Spans) -> None:
+    with start_span("agent-\ud800", type="agent"):
+        pass
+    attributes = spans.one("agent-\ufffd").attributes
+    assert attributes[semconv.GEN_AI_AGENT_NAME] == "agent-\ufffd"
+    for value in attributes.values():
+        if isinstance(value, str):
+            value.encode("utf-8")

@@ -29,6 +29,7 @@ from typing import Any, Final
 from opentelemetry.trace import Span
 
 from traceroot import semconv
+from traceroot.serialize import exportable
 from traceroot.spans import SpanKind
 
 _OPERATIONS: Final = {
@@ -68,7 +69,7 @@ def start_attributes(kind: SpanKind, name: str) -> dict[str, Any]:
     operation, name_key, openinference_kind = found
     return {
         semconv.GEN_AI_OPERATION_NAME: operation,
-        name_key: name,
+        name_key: exportable(name),  # as the span's name is: a lone surrogate would lose a batch
         semconv.OPENINFERENCE_SPAN_KIND: openinference_kind,
     }
 
@@ -94,13 +95,11 @@ def end_attributes(kind: SpanKind, span: Span, name: str, ending: dict[str, Any]
         if isinstance(session, str) and session:
             ending[semconv.GEN_AI_CONVERSATION_ID] = session
     input_key, output_key, input_mime, output_mime = content
+    # The output the span ends with, else one set while it ran (update_current_span).
+    output = ending.get(semconv.SPAN_OUTPUT, recorded.get(semconv.SPAN_OUTPUT))
     for text, key, mime in (
         (recorded.get(semconv.SPAN_INPUT), input_key, input_mime),
-        (
-            ending.get(semconv.SPAN_OUTPUT) or recorded.get(semconv.SPAN_OUTPUT),
-            output_key,
-            output_mime,
-        ),
+        (output, output_key, output_mime),
     ):
         if isinstance(text, str):
             ending[key] = text
