@@ -40,10 +40,17 @@ _JSON_KEYS = (
 _USAGE_PREFIXES = ("gen_ai.usage.", "llm.token_count.")
 
 
-def shape(span: ReadableSpan) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The span's plain attributes, and its JSON attributes parsed."""
+def shape(
+    span: ReadableSpan, *, text: tuple[str, ...] = ()
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The span's plain attributes, and its JSON attributes parsed (those in ``text``, which an
+    observed function's string output is, kept as the text they are)."""
     attributes = dict(span.attributes or {})
-    parsed = {key: json.loads(attributes.pop(key)) for key in _JSON_KEYS if key in attributes}
+    parsed = {
+        key: attributes.pop(key) if key in text else json.loads(attributes.pop(key))
+        for key in _JSON_KEYS
+        if key in attributes
+    }
     return attributes, parsed
 
 
@@ -563,7 +570,7 @@ def test_observed_llm_function_enclosing_a_foreign_model_span_is_demoted(spans: 
     assert parent_of(provider) == span_id(outer)
     assert provider.attributes[semconv.SPAN_TYPE] == "llm"
     assert usage_of(provider)[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 20
-    outer_attributes, parsed = shape(outer)
+    outer_attributes, parsed = shape(outer, text=(semconv.SPAN_OUTPUT,))
     assert outer_attributes == {semconv.SPAN_TYPE: "span"}  # no usage: the provider span has it
     assert parsed == {semconv.SPAN_INPUT: {}, semconv.SPAN_OUTPUT: "hi"}
 
@@ -586,7 +593,7 @@ def test_observed_llm_function_under_a_foreign_model_span_carries_the_usage(
     assert parent_of(ours) == span_id(framework)
     assert framework.attributes[semconv.SPAN_TYPE] == "span"
     assert usage_of(framework) == {}
-    ours_attributes, _ = shape(ours)
+    ours_attributes, _ = shape(ours, text=(semconv.SPAN_OUTPUT,))
     assert ours_attributes == {
         semconv.SPAN_TYPE: "llm",
         semconv.GEN_AI_USAGE_INPUT_TOKENS: 20,

@@ -74,8 +74,8 @@ def test_redact_hook_runs_and_fails_closed(spans: Spans, settings_override: Any)
     settings_override(redact=lambda value: "<masked>")
     echo("private words")
     masked = spans.one("echo").attributes
-    assert json.loads(masked[semconv.SPAN_INPUT]) == "<masked>"
-    assert json.loads(masked[semconv.SPAN_OUTPUT]) == "<masked>"
+    assert masked[semconv.SPAN_INPUT] == "<masked>"  # strings as themselves
+    assert masked[semconv.SPAN_OUTPUT] == "<masked>"
     spans.clear()
 
     def broken(value: Any) -> Any:
@@ -85,7 +85,7 @@ def test_redact_hook_runs_and_fails_closed(spans: Spans, settings_override: Any)
     assert echo("private words") == "private words"
     attributes = spans.one("echo").attributes
     assert "private words" not in str(attributes)
-    assert json.loads(attributes[semconv.SPAN_INPUT]) == "<withheld: redact hook failed>"
+    assert attributes[semconv.SPAN_INPUT] == "<withheld: redact hook failed>"
 
 
 def test_secret_fields_of_models_are_redacted_too(spans: Spans) -> None:

@@ -172,3 +172,172 @@ def test_any_string_and_any_budget(text: str, budget: int) -> None:
     result = to_json(text, budget=budget)
     assert len(result.encode("utf-8")) <= max(budget, MIN_BUDGET)
     json.loads(result)
+
+
+# -- Objects without a JSON form: by their public fields ------------------------------------------
+
+
+class Base:
+    __slots__ = ("kind",)
+
+
+class Slotted(Base):
+    __slots__ = ("_secret", "name", "unset")
+
+    def __init__(self, name: str) -> None:
+        self.kind, self.name, self._secret = "slotted", name, "hidden"
+
+
+class Plain:
+    def __init__(self, **fields: Any) -> None:
+        self.__dict__.update(fields)
+        self._private = "hidden"
+
+
+class OnlyPrivate:
+    def __init__(self) -> None:
+        self._state = 1
+
+    def __repr__(self) -> str:
+        return "OnlyPrivate(state=1)"
+
+
+def test_objects_by_public_fields() -> None:
+    import types
+
+    value = {
+        "namespace": types.SimpleNamespace(a=1, nested=types.SimpleNamespace(b=[Point(1, 2)])),
+        "slots": Slotted("s"),  # inherited slots too; unset and private ones left out
+        "plain": Plain(text="hi", score=0.5),
+    }
+    assert json.loads(to_json(value)) == {
+        "namespace": {"a": 1, "nested": {"b": [{"x": 1, "y": 2}]}},
+        "slots": {"kind": "slotted", "name": "s"},
+        "plain": {"text": "hi", "score": 0.5},
+    }
+
+
+def test_repr_is_the_last_resort() -> None:
+    assert json.loads(to_json([OnlyPrivate(), object, len])) == [
+        "OnlyPrivate(state=1)",  # no public field
+        repr(object),  # a class: its __dict__ is its code
+        repr(len),
+    ]
+    assert json.loads(to_json(json)).startswith("<module 'json'")
+
+
+def test_cyclic_objects_are_marked() -> None:
+    parent = Plain(name="root", children=[])
+    parent.children.append(Plain(name="leaf", parent=parent))
+    assert json.loads(to_json(parent)) == {
+        "name": "root",
+        "children": [{"name": "leaf", "parent": "<cycle>"}],
+    }
+
+
+def test_object_graphs_are_bounded() -> None:
+    from traceroot.serialize import _MAX_ITEMS, _MAX_OBJECTS
+
+    chain = Plain(n=0)
+    node = chain
+    for index in range(1, 500):
+        node.next = Plain(n=index)
+        node = node.next
+    text = to_json(chain, budget=1_000_000)
+    depth, level = 0, json.loads(text)
+    while isinstance(level, dict):
+        depth, level = depth + 1, level.get("next")
+    assert depth == _MAX_OBJECTS
+    assert level == "<Plain>"  # past the bound: the type name, no repr
+    holder = Plain(items=list(range(5_000)))
+    items = json.loads(to_json(holder, budget=1_000_000))["items"]
+    assert len(items) == _MAX_ITEMS + 1
+    assert items[-1] == f"... {5_000 - _MAX_ITEMS} more items"
+
+
+def test_objects_whose_attributes_raise_are_described() -> None:
+    class Hostile:
+        @property
+        def __dict__(self) -> Any:  # type: ignore[override]
+            raise RuntimeError("boom")
+
+        def __repr__(self) -> str:
+            return "Hostile()"
+
+    assert json.loads(to_json({"h": Hostile()})) == {"h": "Hostile()"}
+
+
+def test_langgraph_send_is_recorded_by_its_fields() -> None:
+    import pytest
+
+    types_module = pytest.importorskip("langgraph.types")
+    send = types_module.Send("tools", {"messages": ["hi"], "step": 2})
+    (recorded,) = json.loads(to_json([send]))
+    assert recorded["node"] == "tools"
+    assert recorded["arg"] == {"messages": ["hi"], "step": 2}
+
+
+object_leaves = json_leaves | st.builds(
+    Plain, text=st.text(max_size=8), n=st.integers() | st.floats(allow_nan=False)
+)
+object_values = st.recursive(
+    object_leaves,
+    lambda children: (
+        st.lists(children, max_size=6)
+        | st.dictionaries(st.text(max_size=8), children, max_size=6)
+        | st.builds(Plain, child=children, other=children)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=object_values)
+def test_objects_fast_path_matches_the_careful_path(value: Any) -> None:
+    """The C encoder's object hook records what the careful pure-Python walk records."""
+    from traceroot.serialize import _jsonable, _objects_encode, _Walk
+
+    careful = json.loads(json.dumps(_jsonable(value, 0, 10**9, _Walk())))
+    try:
+        fast = json.loads(_objects_encode(value))
+    except ValueError:  # what the fast path refuses (NaN, odd keys) is the careful path's anyway
+        return
+    assert fast == careful
+
+
+# -- Inputs and outputs: a string as itself ----------------------------------------------------
+
+
+def test_text_form_keeps_strings_as_written() -> None:
+    from traceroot.serialize import to_text_checked
+
+    assert to_text_checked("plain answer") == ("plain answer", False)
+    assert to_text_checked('{"a": 1}') == ('{"a": 1}', False)
+    assert to_text_checked({"a": "b"}) == ('{"a":"b"}', False)  # anything else: JSON
+    assert to_text_checked(7) == ("7", False)
+
+
+def test_text_form_redacts_like_the_json_form() -> None:
+    from traceroot.serialize import to_text_checked
+
+    text = 'Authorization: Bearer abc123def456ghi789 and {"password": "pw"}'
+    plain, _ = to_text_checked(text)
+    assert plain == json.loads(to_json(text))
+    assert "abc123def456ghi789" not in plain
+    embedded, _ = to_text_checked('{"password": "hunter2", "user": "ada"}')
+    assert json.loads(embedded) == {"password": "[REDACTED]", "user": "ada"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=3_000), budget=st.integers(min_value=0, max_value=2_000))
+def test_text_form_of_any_string_within_any_budget(text: str, budget: int) -> None:
+    from traceroot.serialize import exportable, to_text_checked
+
+    result, truncated = to_text_checked(text, budget=budget)
+    assert len(result.encode("utf-8")) <= max(budget, MIN_BUDGET)
+    if truncated:
+        marker = json.loads(result)
+        assert marker["truncated"] is True
+        assert exportable(text).startswith(marker["preview"]) or "[REDACTED]" in result
+    else:
+        assert result == exportable(text) or "[REDACTED]" in result

@@ -5,7 +5,7 @@ return values but not for arguments: ``@observe`` records them on every call, be
 runs, and a ``__repr__`` written in Python can take any time and build any size (a 2 s repr would
 add 2 s to each call). Such objects are recorded as ``"<TypeName>"`` instead. Values the
 serializer converts without ``repr`` (plain data, enums, dates, paths, dataclasses, pydantic
-models, exceptions) are left as they are.
+models, exceptions, objects with public attributes, which it records by them) are left as they are.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import PurePath
 from typing import Any, Final
+
+from traceroot.serialize import public_fields
 
 # Deeper than the serializer goes (it stops at 32 levels), so nothing below is left unchecked.
 _MAX_DEPTH: Final = 33
@@ -62,9 +64,19 @@ def _safe(value: Any, depth: int) -> Any:
         return _safe_mapping(value, depth)
     if isinstance(value, _CONVERTED) or _converted_by_fields(value):
         return value
-    if isinstance(getattr(kind, "__repr__", None), types.FunctionType):
+    if isinstance(getattr(kind, "__repr__", None), types.FunctionType) and not _has_fields(value):
         return f"<{kind.__name__}>"
     return value
+
+
+def _has_fields(value: Any) -> bool:
+    """Whether the serializer records ``value`` by its public attributes rather than its repr.
+    (Their values are not checked here, as for dataclasses: an attribute holding an object with
+    neither fields nor a repr of C's is rare enough.)"""
+    try:
+        return public_fields(value) is not None
+    except Exception:  # noqa: BLE001 - a __dict__ that raises: the type name serves
+        return False
 
 
 def _converted_by_fields(value: Any) -> bool:

@@ -53,12 +53,13 @@ def update_current_span(
         if name is not None:
             span.update_name(exportable(str(name)))
         content = current_settings().capture_content
+        # Strings as themselves, as the user wrote them (not JSON strings), as @observe records.
         if content and input is not None:
-            spans.set_json(span, semconv.SPAN_INPUT, input)
+            spans.set_json(span, semconv.SPAN_INPUT, input, as_text=True)
         if content and output is not None:
-            spans.set_json(span, semconv.SPAN_OUTPUT, output)
+            spans.set_json(span, semconv.SPAN_OUTPUT, output, as_text=True)
         if content and prompt is not None:
-            spans.set_json(span, semconv.LLM_PROMPT, prompt)
+            spans.set_json(span, semconv.LLM_PROMPT, prompt, as_text=True)
         if metadata is not None:
             merged = {
                 **_read_json_object(span, semconv.SPAN_METADATA),

@@ -17,7 +17,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN, Span
 
-from traceroot import semconv, spans, stamping
+from traceroot import observed_kinds, semconv, spans, stamping
 from traceroot.call_inputs import without_user_reprs
 from traceroot.config import current as current_settings
 from traceroot.context import (
@@ -49,10 +49,12 @@ class _Observation:
     __slots__ = (
         "capture_input",
         "capture_output",
+        "described",
         "kind",
         "metadata",
         "name",
         "session_id",
+        "start_attributes",
         "tags",
         "user_id",
     )
@@ -76,6 +78,9 @@ class _Observation:
         self.user_id = normalize_id(user_id, "user_id")
         self.capture_input = capture_input
         self.capture_output = capture_output
+        # An agent or tool span in GenAI and OpenInference terms too (traceroot.observed_kinds).
+        self.described = observed_kinds.described(self.kind)
+        self.start_attributes = observed_kinds.start_attributes(self.kind, self.name) or None
 
     def begin(self, inputs: Callable[[], Any] | None) -> tuple[Span, otel_context.Context] | None:
         """Start the span under the current context; ``None`` if traceroot itself failed."""
@@ -85,7 +90,9 @@ class _Observation:
             if self.session_id is not None or self.user_id is not None:
                 # Given to observe, the ids reach this span and everything under it.
                 parent = with_attributes(parent, session_id=self.session_id, user_id=self.user_id)
-            span = spans.start(self.name, self.kind, parent=parent)
+            span = spans.start(
+                self.name, self.kind, parent=parent, attributes=self.start_attributes
+            )
             started = span, trace.set_span_in_context(span, parent)
         if started is None:
             return None
@@ -94,7 +101,7 @@ class _Observation:
             if self.metadata or self.tags:
                 self._stamp_own_values(span, parent)
             if inputs is not None and self.capture_input and current_settings().capture_content:
-                spans.set_json(span, semconv.SPAN_INPUT, inputs())
+                spans.set_json(span, semconv.SPAN_INPUT, inputs(), as_text=True)
         return started
 
     def _stamp_own_values(self, span: Span, parent: otel_context.Context) -> None:
@@ -112,23 +119,23 @@ class _Observation:
         self, span: Span, result: Any = _NOT_CAPTURED, error: BaseException | None = None
     ) -> None:
         with _ending:
+            # What the span ends with, set in one call (each call takes the span's lock).
+            attributes: dict[str, Any] = {}
             if isinstance(error, GeneratorExit):
                 # A coroutine or generator closed before it finished (a cancelled stream, a
                 # loop shutting down): the caller's choice, not a failure of the function.
                 pass
             elif error is not None:
                 spans.record_error(span, error)
-            elif (
-                result is not _NOT_CAPTURED
-                and result is not None
-                and self.capture_output
-                and current_settings().capture_content
-            ):
-                spans.set_json(span, semconv.SPAN_OUTPUT, result)
+            elif result is not _NOT_CAPTURED and result is not None and self.capture_output:
+                # A string as itself: the output as the user wrote it, not a JSON string.
+                spans.content_into(attributes, semconv.SPAN_OUTPUT, result, as_text=True)
             if self.kind is SpanKind.LLM:
-                attributes: dict[str, Any] = {}
                 model_calls.settle(span, attributes)
-                span.set_attributes(attributes)
+            elif self.described:
+                observed_kinds.end_attributes(self.kind, span, self.name, attributes)
+            if attributes:
+                spans.set_attributes(span, attributes)
         span.end()
 
 

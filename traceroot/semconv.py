@@ -119,6 +119,8 @@ EXCEPTION_MESSAGE: Final = "exception.message"
 EXCEPTION_STACKTRACE: Final = "exception.stacktrace"
 
 # -- Other instrumentations' names, read by the reader of foreign spans (traceroot.foreign) -----
+# (OpenInference's kind, input and output are also written on @observe agent and tool spans, for
+# the backends that read only them: traceroot.observed_kinds.)
 # Older GenAI conventions (OpenLLMetry, earlier contrib versions) and provider spellings.
 GEN_AI_SYSTEM: Final = "gen_ai.system"
 GEN_AI_USAGE_PROMPT_TOKENS: Final = "gen_ai.usage.prompt_tokens"
@@ -149,6 +151,9 @@ OPENINFERENCE_TOOL_CALL_ID: Final = "tool_call.id"
 OPENINFERENCE_TOOL_ID: Final = "tool.id"
 OPENINFERENCE_TOOL_PARAMETERS: Final = "tool.parameters"
 OPENINFERENCE_MIME_JSON: Final = "application/json"
+# Values of openinference.span.kind that traceroot writes (on @observe agent and tool spans).
+OPENINFERENCE_KIND_AGENT: Final = "AGENT"
+OPENINFERENCE_KIND_TOOL: Final = "TOOL"
 
 # -- OpenInference names read from the context, so its ``using_attributes`` keeps working -------
 OPENINFERENCE_SESSION_ID: Final = "session.id"

@@ -20,7 +20,7 @@ from traceroot.config import current as current_settings
 from traceroot.guard import contained
 from traceroot.logs import warn_once
 from traceroot.model_calls import model_calls
-from traceroot.serialize import exportable, to_json_checked
+from traceroot.serialize import exportable, to_json_checked, to_text_checked
 
 TRACER_NAME: Final = "traceroot"
 
@@ -115,13 +115,16 @@ def start(
     return span
 
 
-def set_json(span: Span, key: str, value: Any, *, content: bool = True) -> None:
+def set_json(
+    span: Span, key: str, value: Any, *, content: bool = True, as_text: bool = False
+) -> None:
     """Set ``key`` to ``value`` as JSON within the attribute budget, noting any truncation.
 
     ``content`` values (inputs, outputs, messages) first pass through the user's ``redact`` hook;
-    if the hook fails, the value is withheld rather than recorded unredacted.
+    if the hook fails, the value is withheld rather than recorded unredacted. ``as_text``: a
+    string is recorded as itself, not as a JSON string (inputs and outputs, which users read).
     """
-    text, truncated = _json_text(value, content)
+    text, truncated = _json_text(value, content, as_text=as_text)
     span.set_attribute(key, text)
     if truncated:
         previous = getattr(span, "attributes", None) or {}
@@ -146,18 +149,26 @@ def json_into(attributes: dict[str, Any], key: str, value: Any, *, content: bool
     _into(attributes, key, value, content, current_settings())
 
 
-def content_into(attributes: dict[str, Any], key: str, value: Any) -> None:
+def content_into(
+    attributes: dict[str, Any], key: str, value: Any, *, as_text: bool = False
+) -> None:
     """:func:`json_into` for content, unless content capture is off (one settings read for
-    both: every instrumented call records a few of these)."""
+    both: every instrumented call records a few of these). ``as_text`` as for
+    :func:`set_json`."""
     settings = current_settings()
     if settings.capture_content:
-        _into(attributes, key, value, True, settings)
+        _into(attributes, key, value, True, settings, as_text)
 
 
 def _into(
-    attributes: dict[str, Any], key: str, value: Any, content: bool, settings: Settings
+    attributes: dict[str, Any],
+    key: str,
+    value: Any,
+    content: bool,
+    settings: Settings,
+    as_text: bool = False,
 ) -> None:
-    text, truncated = _json_text(value, content, settings)
+    text, truncated = _json_text(value, content, settings, as_text)
     attributes[key] = text
     if truncated:
         attributes[semconv.TRUNCATED] = [*attributes.get(semconv.TRUNCATED, ()), key]
@@ -187,7 +198,9 @@ def prewritten_into(attributes: dict[str, Any], key: str, text: str) -> bool:
     return True
 
 
-def _json_text(value: Any, content: bool, settings: Settings | None = None) -> tuple[str, bool]:
+def _json_text(
+    value: Any, content: bool, settings: Settings | None = None, as_text: bool = False
+) -> tuple[str, bool]:
     settings = settings or current_settings()
     if content and settings.redact is not None:
         try:
@@ -198,6 +211,8 @@ def _json_text(value: Any, content: bool, settings: Settings | None = None) -> t
             )
             value = "<withheld: redact hook failed>"
     # Secrets are taken out there, for content and everything else alike.
+    if as_text:
+        return to_text_checked(value, budget=settings.max_attribute_bytes)
     return to_json_checked(value, budget=settings.max_attribute_bytes)
 
 
@@ -234,12 +249,12 @@ class ObservedSpan:
     def set_input(self, value: Any) -> None:
         if self._capture_input and current_settings().capture_content:
             with _recording:
-                set_json(self.span, semconv.SPAN_INPUT, value)
+                set_json(self.span, semconv.SPAN_INPUT, value, as_text=True)
 
     def set_output(self, value: Any) -> None:
         if self._capture_output and current_settings().capture_content:
             with _recording:
-                set_json(self.span, semconv.SPAN_OUTPUT, value)
+                set_json(self.span, semconv.SPAN_OUTPUT, value, as_text=True)
 
     def set_attribute(self, key: str, value: Any) -> None:
         """Set any attribute; values OpenTelemetry cannot hold are stored as JSON."""

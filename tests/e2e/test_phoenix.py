@@ -2,7 +2,8 @@
 
 The quickstart agent runs unchanged with ``OTEL_EXPORTER_OTLP_ENDPOINT`` pointing at Phoenix
 (OTLP over HTTP, and over gRPC), and Phoenix's REST API must then hold every span with its
-session, parent and kind. Runs in the ``e2e`` tox environment, which installs Phoenix.
+session, parent and kind; an ``@observe`` agent and tool must read there as an agent invocation
+and a tool execution, with their input. Runs in the ``e2e`` tox environment, which installs Phoenix.
 """
 
 from __future__ import annotations
@@ -71,10 +72,10 @@ def phoenix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         server.wait(timeout=30)
 
 
-def run_quickstart(tmp_path: Path, env: dict[str, str]) -> None:
+def run_quickstart(tmp_path: Path, env: dict[str, str], script: Path | None = None) -> None:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("TRACEROOT_", "OTEL_"))}
     result = subprocess.run(
-        [sys.executable, str(EXAMPLES / "quickstart.py")],
+        [sys.executable, str(script or EXAMPLES / "quickstart.py")],
         cwd=tmp_path,
         env={**clean, **env},
         capture_output=True,
@@ -141,6 +142,68 @@ def test_otlp_grpc_into_phoenix(phoenix: dict[str, Any], tmp_path: Path) -> None
         },
     )
     assert_quickstart_trees(phoenix_spans(phoenix["url"], "e2e-grpc", EXPECTED_SPANS))
+
+
+OBSERVED_AGENT = """
+import traceroot
+from traceroot import observe, using_attributes
+
+traceroot.instrument()
+
+@observe(type="tool")
+def get_weather(city: str) -> str:
+    return f"Sunny and 21 C in {city}"
+
+@observe(type="agent")
+def weather_agent(question: str) -> str:
+    return get_weather("Paris") + ", as asked."
+
+with using_attributes(session_id="observed-chat", user_id="ada"):
+    weather_agent("What's the weather in Paris?")
+traceroot.flush()
+"""
+
+
+def test_observed_agent_and_tool_read_as_genai_spans_in_phoenix(
+    phoenix: dict[str, Any], tmp_path: Path
+) -> None:
+    """Phoenix lists an ``@observe`` agent by its kind, with its input and output, not as
+    "unknown": the GenAI operation and OpenInference's kind and values say what it is."""
+    script = tmp_path / "observed_agent.py"
+    script.write_text(OBSERVED_AGENT)
+    run_quickstart(
+        tmp_path,
+        {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": phoenix["url"],
+            "OTEL_RESOURCE_ATTRIBUTES": "openinference.project.name=e2e-observed",
+        },
+        script,
+    )
+    spans = {span["name"]: span for span in phoenix_spans(phoenix["url"], "e2e-observed", 2)}
+    agent, tool = spans["weather_agent"], spans["get_weather"]
+    assert tool["parent_id"] == agent["context"]["span_id"]
+
+    assert agent["span_kind"] == "AGENT"
+    attributes = agent["attributes"]
+    assert attributes["gen_ai.operation.name"] == "invoke_agent"
+    assert attributes["gen_ai.agent.name"] == "weather_agent"
+    assert attributes["gen_ai.conversation.id"] == "observed-chat"
+    assert attributes["session.id"] == "observed-chat"
+    assert json.loads(attributes["input.value"]) == {"question": "What's the weather in Paris?"}
+    assert attributes["input.mime_type"] == "application/json"
+    # The output as the function returned it: a string, not a JSON-quoted one.
+    assert attributes["output.value"] == "Sunny and 21 C in Paris, as asked."
+    assert attributes["traceroot.span.output"] == "Sunny and 21 C in Paris, as asked."
+
+    assert tool["span_kind"] == "TOOL"
+    attributes = tool["attributes"]
+    assert attributes["gen_ai.operation.name"] == "execute_tool"
+    assert attributes["gen_ai.tool.name"] == "get_weather"
+    assert json.loads(attributes["gen_ai.tool.call.arguments"]) == {"city": "Paris"}
+    assert attributes["gen_ai.tool.call.result"] == "Sunny and 21 C in Paris"
+    # Phoenix reads a tool's arguments and result from the GenAI names (since 15.10).
+    assert attributes["output.value"] == "Sunny and 21 C in Paris"
+    assert attributes["tool.name"] == "get_weather"
 
 
 def test_the_same_run_shaped_for_the_traceroot_cloud(tmp_path: Path) -> None:
