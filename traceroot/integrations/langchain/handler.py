@@ -105,7 +105,8 @@ def _content(run: _Run | None, value: Any, attributes: dict[str, Any], key: str)
         return
     written = lc_messages.plain_json(value)
     if written is None or not spans.prewritten_into(attributes, key, written):
-        genai.set_content(attributes, key, lc_messages.readable(value))
+        # A chain's string input or output as itself, as ``@observe`` records one.
+        spans.content_into(attributes, key, lc_messages.readable(value), as_text=True)
 
 
 def _reuse_prompt(parent: _Run | None, prompt: Sequence[Any], attributes: dict[str, Any]) -> bool:

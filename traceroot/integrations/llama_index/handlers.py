@@ -116,7 +116,7 @@ class Tracker:
             with _capturing:  # on its own: a value that cannot be shown must not cost the span
                 llm = instance if isinstance(instance, convert.core_types().llm) else None
                 inputs = values.arguments(bound_args, llm)
-                genai.set_content(attributes, semconv.SPAN_INPUT, inputs)
+                spans.content_into(attributes, semconv.SPAN_INPUT, inputs, as_text=True)
         context = parent.context if parent is not None else otel_context.get_current()
         span = spans.start(name, kind, parent=context, attributes=attributes)
         record = _Record(span, trace.set_span_in_context(span, context), instance, method, model)
@@ -147,7 +147,7 @@ class Tracker:
             elif current_settings().capture_content:
                 with _capturing:
                     output = values.result(result, answer=record.method in _ANSWER_METHODS)
-                    genai.set_content(attributes, semconv.SPAN_OUTPUT, output)
+                    spans.content_into(attributes, semconv.SPAN_OUTPUT, output, as_text=True)
             record.span.set_attributes(attributes)
         record.span.end()
 
