@@ -431,3 +431,26 @@ def nested_sends(depth: int) -> dict[str, Any]:
 def test_values_nested_past_reading_are_shown_as_stored(stored: str) -> None:
     printed = render.tree([span(1, **{semconv.SPAN_OUTPUT: stored})], verbose=True)
     assert printed.splitlines()[2] == "    output: " + stored[:197] + "..."
+
+
+def test_a_tool_s_call_values_are_shown_once() -> None:
+    # An @observe tool mirrors its input and output as the GenAI call values: not shown twice.
+    mirrored = span(
+        1,
+        **{
+            semconv.SPAN_INPUT: '{"city":"Paris"}',
+            semconv.SPAN_OUTPUT: "Sunny",
+            semconv.GEN_AI_TOOL_CALL_ARGUMENTS: '{"city":"Paris"}',
+            semconv.GEN_AI_TOOL_CALL_RESULT: "Sunny",
+        },
+    )
+    assert render.details(mirrored) == ['input: {"city":"Paris"}', "output: Sunny"]
+    # A framework's tool span with only the call values still shows them.
+    called = span(
+        2,
+        **{
+            semconv.GEN_AI_TOOL_CALL_ARGUMENTS: '{"city":"Rome"}',
+            semconv.GEN_AI_TOOL_CALL_RESULT: "Rain",
+        },
+    )
+    assert render.details(called) == ['arguments: {"city":"Rome"}', "result: Rain"]

@@ -134,13 +134,14 @@ def details(span: StoredSpan) -> list[str]:
         if key in attributes:
             chat = _chat(_loads(attributes[key]))
             shown.extend(_latest(chat) if chat is not None else [_short(attributes[key])])
-    for key, label in (
-        (semconv.SPAN_INPUT, "input"),
-        (semconv.SPAN_OUTPUT, "output"),
-        (semconv.GEN_AI_TOOL_CALL_ARGUMENTS, "arguments"),
-        (semconv.GEN_AI_TOOL_CALL_RESULT, "result"),
+    for key, label, same_as in (
+        (semconv.SPAN_INPUT, "input", None),
+        (semconv.SPAN_OUTPUT, "output", None),
+        # A tool's call values, unless they only repeat its input and output (``@observe``).
+        (semconv.GEN_AI_TOOL_CALL_ARGUMENTS, "arguments", semconv.SPAN_INPUT),
+        (semconv.GEN_AI_TOOL_CALL_RESULT, "result", semconv.SPAN_OUTPUT),
     ):
-        if key in attributes:
+        if key in attributes and (same_as is None or attributes.get(same_as) != attributes[key]):
             shown.extend(_value(label, attributes[key]))
     return shown
 
