@@ -152,3 +152,14 @@ def test_rare_field_reads_fields_extras_and_properties_without_probing() -> None
     assert genai.rare_field(Plain(), "absent") is None
     assert genai.rare_field({"a": 1}, "a") == 1
     assert genai.rare_field(None, "a") is None
+
+
+def test_rare_field_of_an_object_answering_every_name() -> None:
+    class Loose:
+        def __init__(self) -> None:
+            self._values = {"count": 10}
+
+        def __getattr__(self, name: str) -> Any:
+            return self._values.get(name)
+
+    assert genai.rare_field(Loose(), "count") == 10

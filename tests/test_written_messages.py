@@ -186,3 +186,52 @@ def test_replies_given_as_dicts_read_the_same() -> None:
         [chat_output_message(message, "stop")]
     )
     assert '"content":"hi"' in attributes[semconv.GEN_AI_OUTPUT_MESSAGES]
+
+
+SECRET_JSON = '{"password": "hunter2", "db": 1}'
+
+
+def test_secret_keys_inside_json_text_are_redacted_on_every_written_path() -> None:
+    # A message whose text is itself JSON: its secret-named keys are redacted as the general
+    # path redacts them, whichever writer the message would otherwise take.
+    attributes: dict[str, Any] = {}
+    chat_completions.record_request(
+        attributes, {"messages": [{"role": "user", "content": SECRET_JSON}]}, ()
+    )
+    completion = _completion(
+        [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": SECRET_JSON},
+            }
+        ]
+    )
+    chat_completions.record_response(attributes, completion)
+    stream = chat_completions.ChatStream()
+    stream.add(_chunk({"role": "assistant", "content": SECRET_JSON}, "stop"))
+    streamed: dict[str, Any] = {}
+    stream.record(streamed)
+    for recorded in (
+        attributes[semconv.GEN_AI_INPUT_MESSAGES],
+        attributes[semconv.GEN_AI_OUTPUT_MESSAGES],
+        streamed[semconv.GEN_AI_OUTPUT_MESSAGES],
+    ):
+        assert "hunter2" not in recorded
+        assert "[REDACTED]" in recorded
+        assert '\\"db\\": 1' in recorded  # the rest of the text is kept
+
+
+def test_streamed_text_of_a_str_subclass_is_kept() -> None:
+    class Text(str):
+        pass
+
+    stream = chat_completions.ChatStream()
+    stream.add(_chunk({"role": "assistant"}))
+    chunk = _chunk({"content": "x"})
+    chunk.choices[0].delta.content = Text("Hello")
+    stream.add(chunk)
+    stream.add(_chunk({"content": " world"}, "stop"))
+    attributes: dict[str, Any] = {}
+    stream.record(attributes)
+    assert '"content":"Hello world"' in attributes[semconv.GEN_AI_OUTPUT_MESSAGES]

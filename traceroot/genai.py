@@ -274,7 +274,7 @@ def rare_field(obj: object, name: str) -> Any:
     if isinstance(values, dict) and name in values:
         return values[name]
     extra = getattr(obj, "__pydantic_extra__", False)
-    if extra is not None and not isinstance(extra, dict):
+    if not isinstance(extra, dict) and not (extra is None and hasattr(type(obj), "model_fields")):
         return getattr(obj, name, None)  # not a pydantic model
     if extra and name in extra:
         return extra[name]

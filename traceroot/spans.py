@@ -176,10 +176,11 @@ def _into(
 
 def prewritten_into(attributes: dict[str, Any], key: str, text: str) -> bool:
     """Record ``text``, content JSON the caller wrote itself with only traceroot's own object
-    keys (so no secret-named key), when nothing else needs the value: no redact hook, within
-    the attribute budget, exportable (no lone surrogate), no credential-shaped text. ``True``
-    when that is done, or when content capture is off and there is nothing to do; ``False``:
-    take :func:`content_into`."""
+    keys, when nothing else needs the value: no redact hook, within the attribute budget,
+    exportable (no lone surrogate), no credential-shaped text, and no secret-named key in a
+    text that is JSON itself (``{"password": ...}`` as a message's content, which the general
+    path redacts inside). ``True`` when that is done, or when content capture is off and there
+    is nothing to do; ``False``: take :func:`content_into`."""
     settings = current_settings()
     if not settings.capture_content:
         return True
@@ -194,6 +195,10 @@ def prewritten_into(attributes: dict[str, Any], key: str, text: str) -> bool:
             return False
     if size > settings.max_attribute_bytes or secrets.has_credential_shapes(text):
         return False  # a credential in a message's text: the general path redacts it
+    # A key inside a message's text is escaped (``\"password\":``), traceroot's own are not:
+    # only text holding JSON pays for the key scan.
+    if '\\":' in text and secrets.contains_secret_keys(text):
+        return False
     attributes[key] = text
     return True
 

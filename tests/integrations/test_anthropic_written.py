@@ -147,3 +147,21 @@ def test_streamed_outputs_are_written_as_the_general_path_encodes_them(
     parts = [genai.text_part("".join(pieces)) for pieces in blocks]
     expected = [genai.message("assistant", parts, reason)]
     assert attributes[semconv.GEN_AI_OUTPUT_MESSAGES] == to_json(expected)
+
+
+def test_secret_keys_inside_json_text_are_redacted() -> None:
+    secret = '{"client_secret": "abc123xyz", "n": 1}'
+    attributes: dict[str, Any] = {}
+    messages.record_content_request(
+        attributes, {"system": secret, "messages": [{"role": "user", "content": secret}]}
+    )
+    messages.MessagesEndpoint().record_response(
+        attributes, _reply([{"type": "text", "text": secret}], "end_turn")
+    )
+    for key in (
+        semconv.GEN_AI_SYSTEM_INSTRUCTIONS,
+        semconv.GEN_AI_INPUT_MESSAGES,
+        semconv.GEN_AI_OUTPUT_MESSAGES,
+    ):
+        assert "abc123xyz" not in attributes[key], key
+        assert "[REDACTED]" in attributes[key], key

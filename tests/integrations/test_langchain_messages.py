@@ -68,3 +68,16 @@ def test_anything_else_takes_the_general_path() -> None:
     ]
     for value in others:
         assert messages.plain_json(value) is None, value
+
+
+def test_secret_keys_inside_json_text_are_redacted() -> None:
+    from traceroot import semconv, spans
+
+    attributes: dict[str, Any] = {}
+    written = messages.plain_json([HumanMessage(content='{"password": "hunter2"}')])
+    assert written is not None
+    # The written form is refused; the general path then redacts inside the text.
+    assert not spans.prewritten_into(attributes, semconv.GEN_AI_INPUT_MESSAGES, written)
+    assert "hunter2" not in to_json(
+        messages.readable([HumanMessage(content='{"password": "hunter2"}')])
+    )

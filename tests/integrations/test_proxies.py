@@ -60,3 +60,18 @@ def test_a_stand_in_can_be_weakly_referenced_and_collected() -> None:
     del proxy
     gc.collect()
     assert reference() is None
+
+
+def test_a_stand_in_whose_init_failed_is_missing_its_fields_not_recursing() -> None:
+    import copy
+
+    import pytest
+
+    unset = Watched.__new__(Watched)
+    assert not hasattr(unset, "anything")
+    assert not hasattr(unset, "_self_seen")
+    proxy = Watched(Stream())
+    with pytest.raises(NotImplementedError):
+        copy.copy(proxy)
+    with pytest.raises(NotImplementedError):
+        copy.deepcopy(proxy)

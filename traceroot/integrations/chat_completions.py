@@ -216,7 +216,7 @@ class ChatStream:
             delta = getattr(choice_chunk, "delta", None)
             content = getattr(delta, "content", None)
             if content:
-                if content.__class__ is str:
+                if isinstance(content, str):
                     choice.text.append(content)
                 else:  # typed parts (Mistral's text and thinking chunks): the text of them
                     choice.text.extend(genai.texts(field(part, "text") for part in content))

@@ -37,7 +37,10 @@ class StandIn:
         return type(self.__wrapped__)
 
     def __getattr__(self, name: str) -> Any:
-        # Only for names the stand-in lacks: its own methods and slots are found first.
+        # Only for names the stand-in lacks: its own methods and set slots are found first. An
+        # unset slot of its own (an ``__init__`` that failed) is missing, not the wrapped one's.
+        if name == "__wrapped__" or name.startswith("_self_"):
+            raise AttributeError(name)
         return getattr(self.__wrapped__, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -57,3 +60,13 @@ class StandIn:
 
     def __repr__(self) -> str:
         return repr(self.__wrapped__)
+
+    # A copy would share the one stream and its span; as wrapt's proxies, refuse plainly.
+    def __copy__(self) -> Any:
+        raise NotImplementedError("a stream proxy cannot be copied")
+
+    def __deepcopy__(self, memo: Any) -> Any:
+        raise NotImplementedError("a stream proxy cannot be copied")
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise NotImplementedError("a stream proxy cannot be pickled")

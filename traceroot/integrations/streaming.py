@@ -90,11 +90,13 @@ class StreamRecorder:
         self._done = threading.Lock()
         self.first_chunk_after: float | None = None
         self.exhausted = False
-        # What each chunk is handed to: until the first output arrives, the timing below; then
-        # the accumulator itself, so a chunk costs one call. The proxies contain its errors.
-        self.add: Callable[[Any], None] = self._first_output
+        # What each chunk is handed to once the first output is timed: the accumulator itself,
+        # so a chunk costs one call; until then ``None``, and the chunk goes to :meth:`first`.
+        # (Not a bound method of this recorder: that would be a cycle only the collector frees.)
+        self.add: Callable[[Any], None] | None = None
 
-    def _first_output(self, chunk: Any) -> None:
+    def first(self, chunk: Any) -> None:
+        """A chunk before the first output: times it if it is the first, and hands it on."""
         if self._starts_output is None or self._starts_output(chunk):
             self.first_chunk_after = time.monotonic() - self._started
             self.add = self.accumulator.add
@@ -137,7 +139,9 @@ class _StreamProxy(StandIn):
 
     def __del__(self) -> None:
         # Dropped unfinished (an early break, an exception in the caller): end the span now.
-        _abandon(self._self_recorder)
+        recorder = getattr(self, "_self_recorder", None)
+        if recorder is not None:  # None: its __init__ never ran to the end
+            _abandon(recorder)
 
     @property
     def response(self) -> Any:
@@ -167,7 +171,11 @@ class SyncStream(_StreamProxy):
             recorder.finish(error)
             raise
         try:
-            recorder.add(chunk)
+            add = recorder.add
+            if add is None:
+                recorder.first(chunk)
+            else:
+                add(chunk)
         except Exception as error:  # noqa: BLE001 - once per chunk: no with-block on this path
             _accumulating.failed(error)
         return chunk
@@ -219,7 +227,11 @@ class AsyncStream(_StreamProxy):
             recorder.finish(error)
             raise
         try:
-            recorder.add(chunk)
+            add = recorder.add
+            if add is None:
+                recorder.first(chunk)
+            else:
+                add(chunk)
         except Exception as error:  # noqa: BLE001 - once per chunk: no with-block on this path
             _accumulating.failed(error)
         return chunk
@@ -270,7 +282,7 @@ class StreamingResponse(StandIn):
         self._self_parsed = False
 
     def __del__(self) -> None:
-        if not self._self_parsed:
+        if not getattr(self, "_self_parsed", True):  # True: its __init__ never ran to the end
             _abandon(self._self_recorder)
 
     def parse(self, *args: Any, **kwargs: Any) -> Any:
