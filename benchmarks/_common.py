@@ -8,6 +8,7 @@ import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -135,3 +136,21 @@ def _block(run: Variant, calls: int) -> float:
     finally:
         if run.off is not None:
             run.off()
+
+
+def print_against_hand(label: str, floor: float, overheads: Mapping[str, float]) -> None:
+    """One case of a provider report: the floor, then each variant's overhead, and its ratio to
+    the ``"hand"`` variant (the hand-written span) for all but that one."""
+    hand = overheads["hand"]
+    print(f"  {label}")
+    print(f"    {'uninstrumented':<30}{floor:8.1f} us")
+    for name, cost in overheads.items():
+        ratio = "" if name == "hand" else f"  ({cost / hand:.2f}x hand-written)"
+        print(f"    {VARIANT_LABELS.get(name, name):<30}{cost:+8.1f} us{ratio}")
+
+
+VARIANT_LABELS: Final = {
+    "hand": "hand-written span, same attrs",
+    "traceroot": "traceroot",
+    "sdk": "the SDK's own span (2.x)",
+}

@@ -28,7 +28,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from _common import Variant, paired, plain_tracer, set_up_tracing
+from _common import Variant, paired, plain_tracer, print_against_hand, set_up_tracing
 
 import traceroot
 from traceroot import semconv
@@ -236,16 +236,7 @@ def main() -> None:
             if own is not None:
                 variants["sdk"] = Variant(own)
             floor, overheads = paired(bare, variants, args.calls, args.rounds)
-            hand_cost, our_cost = overheads["hand"], overheads["traceroot"]
-            print(f"  {label}")
-            print(f"    uninstrumented                {floor:8.1f} us")
-            print(f"    hand-written span, same attrs {hand_cost:+8.1f} us")
-            ratio = f"({our_cost / hand_cost:.2f}x hand-written)"
-            print(f"    traceroot                     {our_cost:+8.1f} us  {ratio}")
-            if "sdk" in overheads:
-                sdk_cost = overheads["sdk"]
-                ratio = f"({sdk_cost / hand_cost:.2f}x hand-written)"
-                print(f"    the SDK's own span (2.x)      {sdk_cost:+8.1f} us  {ratio}")
+            print_against_hand(label, floor, overheads)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from _common import Variant, paired, plain_tracer, set_up_tracing
+from _common import Variant, paired, plain_tracer, print_against_hand, set_up_tracing
 
 import traceroot
 from traceroot import semconv
@@ -226,12 +226,7 @@ def main() -> None:
             floor, overheads = paired(
                 bare, {"hand": Variant(hand), "traceroot": ours}, args.calls, args.rounds
             )
-            hand_cost, our_cost = overheads["hand"], overheads["traceroot"]
-            print(f"  {label}")
-            print(f"    uninstrumented                {floor:8.1f} us")
-            print(f"    hand-written span, same attrs {hand_cost:+8.1f} us")
-            ratio = f"({our_cost / hand_cost:.2f}x hand-written)"
-            print(f"    traceroot                     {our_cost:+8.1f} us  {ratio}")
+            print_against_hand(label, floor, overheads)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def read(span: ReadableSpan) -> ReadableSpan:
                 events = _each_exception_once(events)
     kind = original.get(semconv.SPAN_TYPE) or kind_at_start(original)
     if kind is None:
-        return span if reader is None else _copy(span, original, name, events)
+        return span if reader is None else copied(span, original, name, events)
     if covered(FRAMEWORK_SCOPES.get(scope.name if scope else "")):
         kind = _SPAN  # a repeat of traceroot's own span for the same run: counted there
     elif kind == _LLM and semconv.SPAN_TYPE not in original and _saw_a_call_inside(span):
@@ -71,7 +71,7 @@ def read(span: ReadableSpan) -> ReadableSpan:
             # encloses another, a chain that sums its children) would count it twice.
             for key in [key for key in attributes if is_usage(key)]:
                 del attributes[key]
-    return _copy(span, attributes, name, events)
+    return copied(span, attributes, name, events)
 
 
 def _each_exception_once(events: Sequence[Event]) -> Sequence[Event]:
@@ -112,16 +112,20 @@ def _saw_a_call_inside(span: ReadableSpan) -> bool:
     return model_calls.started_between(context.trace_id, span.start_time, span.end_time)
 
 
-def _copy(
-    span: ReadableSpan, attributes: dict[str, Any], name: str, events: Sequence[Event]
+def copied(
+    span: ReadableSpan,
+    attributes: dict[str, Any],
+    name: str | None = None,
+    events: Sequence[Event] | None = None,
 ) -> ReadableSpan:
+    """``span`` as exported, with these attributes (and name and events, if given)."""
     return ReadableSpan(
-        name=name,
+        name=span.name if name is None else name,
         context=span.context,
         parent=span.parent,
         resource=span.resource,
         attributes=attributes,
-        events=events,
+        events=span.events if events is None else events,
         links=span.links,
         kind=span.kind,
         status=span.status,

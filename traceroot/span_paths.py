@@ -40,6 +40,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from traceroot import semconv
 from traceroot.guard import contained
+from traceroot.reading import copied
 
 # (parent's entry, span id, start time in ns, name at start): a span's ancestry, shared by all
 # its descendants' entries.
@@ -106,20 +107,7 @@ class SpanPaths:
         attributes[semconv.SPAN_PATH] = names
         attributes[semconv.SPAN_IDS_PATH] = ids
         attributes[semconv.SPAN_STARTS_PATH] = starts
-        return ReadableSpan(
-            name=span.name,
-            context=span.context,
-            parent=span.parent,
-            resource=span.resource,
-            attributes=attributes,
-            events=span.events,
-            links=span.links,
-            kind=span.kind,
-            status=span.status,
-            start_time=span.start_time,
-            end_time=span.end_time,
-            instrumentation_scope=span.instrumentation_scope,
-        )
+        return copied(span, attributes)
 
 
 class SpanPathsExporter(SpanExporter):

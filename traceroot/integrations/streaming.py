@@ -170,6 +170,7 @@ class SyncStream(_StreamProxy):
         except BaseException as error:
             recorder.finish(error)
             raise
+        # Written out here and in AsyncStream rather than shared: a call per chunk is what it saves.
         try:
             add = recorder.add
             if add is None:
