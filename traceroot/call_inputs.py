@@ -16,11 +16,9 @@ import itertools
 import types
 import uuid
 from collections.abc import Mapping
-from decimal import Decimal
-from pathlib import PurePath
 from typing import Any, Final
 
-from traceroot.serialize import public_fields
+from traceroot.serialize import is_decimal_or_path, public_fields
 
 # Deeper than the serializer goes (it stops at 32 levels), so nothing below is left unchecked.
 _MAX_DEPTH: Final = 33
@@ -33,8 +31,6 @@ _CONVERTED: Final = (
     datetime.time,
     datetime.timedelta,
     uuid.UUID,
-    Decimal,
-    PurePath,
     bytes,
     bytearray,
     memoryview,
@@ -62,7 +58,7 @@ def _safe(value: Any, depth: int) -> Any:
         return _safe_items(value, depth)
     if isinstance(value, Mapping):
         return _safe_mapping(value, depth)
-    if isinstance(value, _CONVERTED) or _converted_by_fields(value):
+    if isinstance(value, _CONVERTED) or is_decimal_or_path(value) or _converted_by_fields(value):
         return value
     if isinstance(getattr(kind, "__repr__", None), types.FunctionType) and not _has_fields(value):
         return f"<{kind.__name__}>"

@@ -23,11 +23,10 @@ import enum
 import itertools
 import json
 import math
+import sys
 import types
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal
-from pathlib import PurePath
 from typing import Any, Final
 
 from traceroot import secrets
@@ -297,7 +296,7 @@ def _convert_leaf(obj: Any) -> Any:
         return obj.isoformat()
     if isinstance(obj, datetime.timedelta):
         return obj.total_seconds()
-    if isinstance(obj, (uuid.UUID, Decimal, PurePath)):
+    if isinstance(obj, uuid.UUID) or is_decimal_or_path(obj):
         return str(obj)
     if isinstance(obj, (bytes, bytearray, memoryview)):
         raw = bytes(obj)
@@ -315,6 +314,16 @@ def _convert_leaf(obj: Any) -> Any:
 
         return {field.name: getattr(obj, field.name, None) for field in dataclasses.fields(obj)}
     return _UNKNOWN
+
+
+def is_decimal_or_path(obj: Any) -> bool:
+    # Looked up where the app imported them: no value of their types exists otherwise, and
+    # importing decimal and pathlib for these checks alone cost start-up 3-6 ms.
+    decimal = sys.modules.get("decimal")
+    if decimal is not None and isinstance(obj, decimal.Decimal):
+        return True
+    pathlib = sys.modules.get("pathlib")
+    return pathlib is not None and isinstance(obj, pathlib.PurePath)
 
 
 class _Walk:

@@ -1,6 +1,7 @@
 """Find integrations through entry points, apply each when its framework is imported.
 
-``instrument()`` reads the entry-point group once, drops what the environment or the caller turned
+``instrument()`` finds the plugins (traceroot's own and any registered in the entry-point group,
+see :mod:`discovery`), drops what the environment or the caller turned
 off, loads each remaining plugin class (a small module of ours or theirs; never the framework) and
 waits for one of its trigger modules to be imported. The framework is patched then, in whichever
 thread imports it, or at once if the app imported it already.
@@ -11,18 +12,15 @@ from __future__ import annotations
 import enum
 import threading
 from collections.abc import Iterable
-from importlib import metadata
-from typing import Any, Final, NamedTuple
+from typing import Any, NamedTuple
 
 from traceroot import config
 from traceroot.guard import report
 from traceroot.integrations import imports
-from traceroot.integrations.names import normalize_name, requested_names
+from traceroot.integrations.discovery import PluginReference, discover
+from traceroot.integrations.names import requested_names
 from traceroot.integrations.telemetry import TelemetryMissingError
-from traceroot.integrations.versions import installed_version, satisfies
 from traceroot.logs import logger, warn_once
-
-GROUP: Final = "traceroot.integrations"
 
 
 class State(str, enum.Enum):
@@ -55,7 +53,7 @@ class IntegrationStatus(NamedTuple):
 class _Entry:
     __slots__ = ("detail", "entry_point", "hook", "name", "plugin", "retired", "state")
 
-    def __init__(self, name: str, entry_point: metadata.EntryPoint | None) -> None:
+    def __init__(self, name: str, entry_point: PluginReference | None) -> None:
         self.name = name
         self.entry_point = entry_point
         self.plugin: Any = None
@@ -71,14 +69,6 @@ _lock = threading.RLock()
 # patched that no entry knows of (its patches would stack under the next one's).
 _switching = threading.RLock()
 _entries: dict[str, _Entry] = {}
-
-
-def discover() -> dict[str, metadata.EntryPoint]:
-    """Every plugin registered under ``traceroot.integrations``, by normalised name."""
-    found: dict[str, metadata.EntryPoint] = {}
-    for entry_point in metadata.entry_points(group=GROUP):
-        found.setdefault(normalize_name(entry_point.name), entry_point)
-    return found
 
 
 def instrument(names: Iterable[object] | None = None) -> None:
@@ -138,8 +128,8 @@ def _activate(entry: _Entry) -> None:
         entry.state = State.ACTIVE
     plugin = entry.plugin
     imports.cancel(entry.hook)  # the other trigger modules need not fire it again
-    version = installed_version(plugin.distribution) if plugin.distribution else None
-    if version is not None and plugin.supported and not satisfies(version, plugin.supported):
+    version = _unsupported_version(plugin)
+    if version is not None:
         detail = f"{plugin.distribution} {version} is outside {plugin.supported}"
         _settle(entry, State.UNSUPPORTED, detail)
         logger.warning(
@@ -169,6 +159,19 @@ def _activate(entry: _Entry) -> None:
         # uninstrument() ran while this import hook was patching (an import in another
         # thread): take the patches off again rather than leave them with no entry.
         _uninstrument_plugin(entry)
+
+
+def _unsupported_version(plugin: Any) -> str | None:
+    """The framework's installed version if the plugin does not support it, else ``None``."""
+    if not (plugin.distribution and plugin.supported):
+        return None  # nothing to check (threading, at every instrument(), takes this way)
+    # importlib.metadata is loaded here, with the framework, never at instrument().
+    from traceroot.integrations.versions import installed_version, satisfies
+
+    version = installed_version(plugin.distribution)
+    if version is None or satisfies(version, plugin.supported):
+        return None
+    return version
 
 
 def _retired(entry: _Entry) -> bool:
@@ -232,6 +235,8 @@ def _status(entry: _Entry) -> IntegrationStatus:
         state, detail = State.FAILED, "; ".join(errors)
     missing = getattr(plugin, "missing_telemetry", None)
     distribution = getattr(plugin, "distribution", None)
+    from traceroot.integrations.versions import installed_version
+
     version = installed_version(distribution) if distribution else None
     # Said only of an installed framework: one that is absent just waits for its import.
     if state is State.WAITING and callable(missing) and version is not None:

@@ -15,7 +15,6 @@ integration as ``telemetry package missing`` with the command that installs it.
 from __future__ import annotations
 
 import importlib
-from importlib import metadata
 from typing import Any, ClassVar
 
 from traceroot.integrations.base import BaseIntegration
@@ -50,6 +49,8 @@ class InstrumentorIntegration(BaseIntegration):
         """``None`` when the instrumentor's distribution is installed, else what to install (for
         ``integrations_status()`` and ``traceroot doctor``: a metadata lookup, which imports
         nothing, where finding the module would import its parent packages)."""
+        from importlib import metadata  # not at instrument(): it costs 15 ms to import
+
         try:
             metadata.distribution(self.telemetry_distribution)
         except metadata.PackageNotFoundError:
