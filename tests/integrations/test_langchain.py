@@ -551,6 +551,50 @@ def test_interrupt_is_not_an_error(traced: Spans) -> None:
     assert traced.one("ask_human").status.status_code is StatusCode.UNSET
 
 
+def test_send_and_command_carry_messages_in_the_genai_shape(traced: Spans) -> None:
+    from langchain_core.messages import AIMessage, HumanMessage
+    from langgraph.graph import END, START, MessagesState, StateGraph
+    from langgraph.types import Command, Send
+
+    # Unannotated: LangGraph reads node annotations at run time, where this module's are strings.
+    def plan(state):  # type: ignore[no-untyped-def]
+        reply = AIMessage(content="", tool_calls=[{"name": "look", "args": {"q": "x"}, "id": "c1"}])
+        return Command(update={"messages": [reply]}, goto="fan_out")
+
+    def fan_out(state):  # type: ignore[no-untyped-def]
+        return {"messages": []}
+
+    def route(state):  # type: ignore[no-untyped-def]
+        return [Send("work", {"messages": state["messages"]})]
+
+    def work(state):  # type: ignore[no-untyped-def]
+        return {"messages": [AIMessage(content="done")]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("plan", plan)
+    builder.add_node("fan_out", fan_out)
+    builder.add_node("work", work)
+    builder.add_edge(START, "plan")
+    builder.add_conditional_edges("fan_out", route, ["work"])
+    builder.add_edge("work", END)
+    graph = builder.compile()
+    graph.invoke({"messages": [HumanMessage(content="go")]})
+
+    user = {"role": "user", "parts": [{"type": "text", "content": "go"}]}
+    call = {"type": "tool_call", "id": "c1", "name": "look", "arguments": {"q": "x"}}
+    planned = json.loads(traced.one("plan").attributes[semconv.SPAN_OUTPUT])
+    assert planned["update"] == {"messages": [{"role": "assistant", "parts": [call]}]}
+    assert planned["goto"] == "fan_out"
+    assert set(planned) == {"graph", "update", "resume", "goto"}
+    routed = json.loads(traced.one("route").attributes[semconv.SPAN_OUTPUT])
+    assert routed == [
+        {
+            "node": "work",
+            "arg": {"messages": [user, {"role": "assistant", "parts": [call]}]},
+        }
+    ]
+
+
 def test_retriever_span(traced: Spans) -> None:
     from langchain_core.callbacks import CallbackManagerForRetrieverRun
     from langchain_core.documents import Document

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import sys
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -33,7 +35,26 @@ def readable(value: Any) -> Any:
     if isinstance(value, _prompt_value_types()):
         # The same shape as a model span's input messages, so the text can be shared.
         return input_messages(value.to_messages())  # type: ignore[attr-defined]
+    fields = _graph_command_fields(value)
+    if fields is not None:
+        return {key: readable(item) for key, item in fields.items()}
     return value
+
+
+def _graph_command_fields(value: Any) -> dict[str, Any] | None:
+    """The fields of a LangGraph ``Send`` or ``Command``, which carry graph state (messages
+    included) to a node: recorded by the same fields as any object, with the messages inside in
+    the GenAI shape rather than dumped whole (several times the size, and the time)."""
+    graph_types = sys.modules.get("langgraph.types")  # no such value before LangGraph is loaded
+    if graph_types is None:
+        return None
+    send = getattr(graph_types, "Send", None)
+    if send is not None and isinstance(value, send):
+        return {"node": getattr(value, "node", None), "arg": getattr(value, "arg", None)}
+    command = getattr(graph_types, "Command", None)  # LangGraph 0.2.24 and later
+    if command is not None and isinstance(value, command) and dataclasses.is_dataclass(value):
+        return {field.name: getattr(value, field.name, None) for field in dataclasses.fields(value)}
+    return None
 
 
 @functools.cache
