@@ -106,6 +106,9 @@ def test_context_values(spans: Spans, session: Any, user: Any, tag_values: Any, 
                 config.MAX_QUEUE_SIZE,
                 config.SAMPLE_RATE,
                 config.OTEL_PROTOCOL,
+                config.OTEL_TRACES_PROTOCOL,
+                config.OTEL_SDK_DISABLED,
+                config.OTEL_CAPTURE_MESSAGE_CONTENT,
                 "TRACEROOT_INSTRUMENT_OPENAI",
                 config.DISABLED_INTEGRATIONS,
             ]
@@ -119,6 +122,7 @@ def test_environment_values_never_raise(environment: dict[str, str]) -> None:
     assert settings_loaded.flush_at >= 1
     assert 0.0 <= settings_loaded.sample_rate <= 1.0
     assert settings_loaded.exporter in config.EXPORTERS
+    assert settings_loaded.otlp_protocol in config.OTLP_PROTOCOLS
     config.disabled_integrations(environment)
 
 

@@ -38,11 +38,18 @@ OTEL_ENDPOINT: Final = "OTEL_EXPORTER_OTLP_ENDPOINT"
 OTEL_TRACES_ENDPOINT: Final = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
 OTEL_PROTOCOL: Final = "OTEL_EXPORTER_OTLP_PROTOCOL"
 OTEL_TRACES_PROTOCOL: Final = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+OTEL_SDK_DISABLED: Final = "OTEL_SDK_DISABLED"
+OTEL_CAPTURE_MESSAGE_CONTENT: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 
 DEFAULT_HOST_URL: Final = "https://app.traceroot.ai"
 TRACEROOT_TRACES_PATH: Final = "/api/v1/public/traces"
 DEFAULT_STORE_PATH: Final = os.path.join(".traceroot", "traces.db")
 EXPORTERS: Final = ("auto", "traceroot", "otlp", "local", "console", "none")
+OTLP_PROTOCOLS: Final = ("http/protobuf", "grpc")
+# OTLP's JSON encoding: OpenTelemetry Python's exporter for it is a beta that pins other versions
+# of the packages the protobuf exporter needs, so it is refused with a warning and protobuf over
+# HTTP, OTLP/HTTP's default encoding, is sent.
+OTLP_JSON: Final = "http/json"
 
 # Upper bounds of the numeric settings. A larger value (``1e10`` seconds, a queue of ``1e23``
 # spans) is clamped to the bound with one warning: beyond it, threads and queues refuse the
@@ -222,8 +229,9 @@ def load(
     env = os.environ if env is None else env
     given = {key: value for key, value in (overrides or {}).items() if value is not None}
     defaults = Settings()
+    sdk_enabled = _otel_sdk_enabled(env)
     from_env = Settings(
-        enabled=parse_bool(ENABLED, env.get(ENABLED), defaults.enabled),
+        enabled=_enabled(env, defaults.enabled, sdk_enabled),
         api_key=_text(env.get(API_KEY)),
         host_url=_text(env.get(HOST_URL)) or defaults.host_url,
         timeout=_parse_number(
@@ -241,9 +249,7 @@ def load(
             MAX_SECONDS,
         ),
         environment=_text(env.get(ENVIRONMENT)),
-        capture_content=parse_bool(
-            CAPTURE_CONTENT, env.get(CAPTURE_CONTENT), defaults.capture_content
-        ),
+        capture_content=_capture_content(env, defaults.capture_content),
         exporter=parse_choice(EXPORTER, env.get(EXPORTER), EXPORTERS, defaults.exporter),
         store_path=_text(env.get(STORE_PATH)) or defaults.store_path,
         max_attribute_bytes=_parse_number(
@@ -266,16 +272,105 @@ def load(
         git_repo=_text(env.get(GIT_REPO)),
         git_ref=_text(env.get(GIT_REF)),
         otlp_endpoint=_text(env.get(OTEL_TRACES_ENDPOINT)) or _text(env.get(OTEL_ENDPOINT)),
-        otlp_protocol=parse_choice(
-            OTEL_TRACES_PROTOCOL if env.get(OTEL_TRACES_PROTOCOL) else OTEL_PROTOCOL,
-            env.get(OTEL_TRACES_PROTOCOL) or env.get(OTEL_PROTOCOL),
-            ("http/protobuf", "grpc", "http/json"),
-            defaults.otlp_protocol,
-        ),
+        otlp_protocol=_otlp_protocol(env, defaults.otlp_protocol),
     )
     settings = _apply_overrides(from_env, given)
     _warn_if_key_sent_in_clear(settings)
+    if settings.enabled and not sdk_enabled:
+        warn_once(
+            f"enabled:{OTEL_SDK_DISABLED}",
+            "traceroot: traceroot is enabled (%s=true or enabled=True wins over %s=true), but "
+            "the OpenTelemetry SDK's tracer providers record no span while %s=true",
+            ENABLED,
+            OTEL_SDK_DISABLED,
+            OTEL_SDK_DISABLED,
+        )
+    if settings.resolved_exporter() == "otlp":
+        _warn_if_json_asked(env)
     return settings
+
+
+def _enabled(env: Mapping[str, str], default: bool, sdk_enabled: bool) -> bool:
+    """``TRACEROOT_ENABLED`` when it is set (a bad value: the default); else off under
+    ``OTEL_SDK_DISABLED=true``, like everything else built on the OpenTelemetry SDK."""
+    raw = env.get(ENABLED)
+    if _text(raw) is not None:
+        return parse_bool(ENABLED, raw, default)
+    return default and sdk_enabled
+
+
+def _otel_sdk_enabled(env: Mapping[str, str]) -> bool:
+    """Whether ``OTEL_SDK_DISABLED`` leaves the OpenTelemetry SDK on, read as the SDK reads it:
+    only ``true`` (any case) disables."""
+    raw = env.get(OTEL_SDK_DISABLED)
+    value = (raw or "").strip().lower()
+    if value not in ("", "true", "false"):
+        warn_once(
+            f"env:{OTEL_SDK_DISABLED}={raw}",
+            "traceroot: %s=%r is not valid (accepted: true | false); the OpenTelemetry SDK "
+            "and traceroot stay enabled",
+            OTEL_SDK_DISABLED,
+            raw,
+        )
+    return value != "true"
+
+
+# OpenTelemetry's GenAI content setting: ``true``/``false`` as the GenAI instrumentations read it
+# (openai-v2), or where content goes, in opentelemetry-util-genai's newer form (any case, like
+# both). traceroot records content on spans only: it captures content when spans get it.
+_OTEL_CONTENT_MODES: Final = {
+    "true": True,
+    "false": False,
+    "span_only": True,
+    "span_and_event": True,
+    "event_only": False,
+    "no_content": False,
+}
+
+
+def _capture_content(env: Mapping[str, str], default: bool) -> bool:
+    """``TRACEROOT_CAPTURE_CONTENT`` when it is set; else OpenTelemetry's GenAI setting."""
+    raw = env.get(CAPTURE_CONTENT)
+    if _text(raw) is not None:
+        return parse_bool(CAPTURE_CONTENT, raw, default)
+    return _otel_capture_content(env.get(OTEL_CAPTURE_MESSAGE_CONTENT), default)
+
+
+def _otel_capture_content(raw: str | None, default: bool) -> bool:
+    if raw is None or raw.strip() == "":
+        return default
+    captured = _OTEL_CONTENT_MODES.get(raw.strip().lower())
+    if captured is None:
+        accepted = "true | false | SPAN_ONLY | SPAN_AND_EVENT | EVENT_ONLY | NO_CONTENT"
+        _bad_value(OTEL_CAPTURE_MESSAGE_CONTENT, raw, accepted, default)
+        return default
+    return captured
+
+
+def _traces_protocol_variable(env: Mapping[str, str]) -> str:
+    """The ``_TRACES_`` protocol variable when it is set, else the one for every signal."""
+    return OTEL_TRACES_PROTOCOL if _text(env.get(OTEL_TRACES_PROTOCOL)) else OTEL_PROTOCOL
+
+
+def _otlp_protocol(env: Mapping[str, str], default: str) -> str:
+    name = _traces_protocol_variable(env)
+    raw = env.get(name)
+    if (_text(raw) or "").lower() == OTLP_JSON:
+        return default  # refused, with a warning where spans go over OTLP (_warn_if_json_asked)
+    return parse_choice(name, raw, OTLP_PROTOCOLS, default)
+
+
+def _warn_if_json_asked(env: Mapping[str, str]) -> None:
+    name = _traces_protocol_variable(env)
+    if (_text(env.get(name)) or "").lower() != OTLP_JSON:
+        return
+    warn_once(
+        f"env:{name}={OTLP_JSON}",
+        "traceroot: %s=%s is not supported (OpenTelemetry Python has no stable OTLP/JSON span "
+        "exporter); spans are sent as protobuf over HTTP (http/protobuf) instead",
+        name,
+        OTLP_JSON,
+    )
 
 
 def _apply_overrides(base: Settings, given: Mapping[str, Any]) -> Settings:

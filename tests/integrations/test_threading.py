@@ -60,6 +60,38 @@ def test_thread_target(threading_on: Spans) -> None:
     _assert_carried(threading_on, "threaded", "thread-session")
 
 
+def test_timer_function(threading_on: Spans) -> None:
+    """``Timer`` overrides ``Thread.run``: its function still runs in the starter's context."""
+
+    @observe
+    def outer() -> None:
+        timer = threading.Timer(0.01, leaf, args=("timed",))
+        timer.start()
+        timer.join()
+
+    with using_attributes(session_id="timer-session"):
+        outer()
+    _assert_carried(threading_on, "timed", "timer-session")
+
+
+def test_cancelled_timer_runs_nothing(threading_on: Spans) -> None:
+    with using_attributes(session_id="never"):
+        timer = threading.Timer(60, leaf, args=("never-run",))
+        timer.start()
+    timer.cancel()
+    timer.join()
+    assert threading_on.all() == []
+
+
+def test_uninstrument_restores_timer_run(spans: Spans) -> None:
+    original = vars(threading.Timer)["run"]
+    traceroot.instrument(integrations=["threading"])
+    patched = vars(threading.Timer)["run"]
+    traceroot.uninstrument()
+    assert patched is not original
+    assert vars(threading.Timer)["run"] is original
+
+
 def test_run_in_executor(threading_on: Spans) -> None:
     @observe
     async def outer() -> None:

@@ -1,8 +1,9 @@
 """Carry the OpenTelemetry context into threads, so sessions and parent spans survive them.
 
 Work handed to a ``concurrent.futures`` thread pool (``asyncio``'s ``run_in_executor`` included)
-and the target of a ``threading.Thread`` run in the context of the code that submitted or started
-them. LangChain, for one, runs sync callbacks and tools in thread pools.
+and the target of a ``threading.Thread`` or the function of a ``threading.Timer`` run in the
+context of the code that submitted or started them. LangChain, for one, runs sync callbacks and
+tools in thread pools.
 
 A pool's job carries its submitter's context, whichever thread runs it; the pool's threads carry
 none of their own. A long-lived thread's target runs in its starter's context, the whole of it:
@@ -10,7 +11,7 @@ jobs such a thread takes from a queue must carry their own (``contextvars.copy_c
 enqueuing, ``ctx.run(job)`` in the worker; see the README), since nothing marks where one
 queued job ends and the next begins.
 
-Written here rather than taken from opentelemetry-instrumentation-threading: three small wrappers,
+Written here rather than taken from opentelemetry-instrumentation-threading: small wrappers,
 applied lazily like every integration, without the instrumentation package's import cost at
 start-up.
 """
@@ -87,5 +88,8 @@ class ThreadingIntegration(BaseIntegration):
     targets = (
         PatchTarget("threading", "Thread.start", thread_start),
         PatchTarget("threading", "Thread.run", thread_run),
+        # ``Timer`` overrides ``run`` (it waits, then calls its function): wrapped as well, its
+        # ``start`` is ``Thread``'s and already records the starter's context.
+        PatchTarget("threading", "Timer.run", thread_run),
         PatchTarget("concurrent.futures.thread", "ThreadPoolExecutor.submit", executor_submit),
     )
