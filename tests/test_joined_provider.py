@@ -203,3 +203,34 @@ print("DESCRIBE", pipeline.active().describe())
         "traceroot added the local exporter -> "
     ) in result.stdout
     assert len(SpanStore(store_path).traces()) == 2
+
+
+def test_the_apps_own_call_after_opentelemetry_instrument_adopts_its_set_up(
+    tmp_path: Path,
+) -> None:
+    """As traceroot.otel_instrumentor leaves it: the app's call is its first, not a second one;
+    its content setting applies, its export settings are named as ignored."""
+    result = run_script(
+        """
+import traceroot
+from traceroot import config, pipeline
+
+traceroot.instrument()   # what opentelemetry-instrument runs, from the environment
+active = pipeline.active()
+active.zero_code = active.awaiting_app = True
+traceroot.instrument(capture_content=False, api_key="tr-key-1234")
+assert pipeline.active() is active
+print("CAPTURE", config.current().capture_content)
+traceroot.initialize()   # now a second call
+""",
+        cwd=str(tmp_path),
+        env={"TRACEROOT_EXPORTER": "none"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "CAPTURE False" in result.stdout
+    assert result.stderr.count("initialize() was already called") == 1
+    assert (
+        "traceroot: opentelemetry-instrument set traceroot up from the environment before the "
+        "app ran, so where spans go is fixed (the app's own span processors); the app's "
+        "api_key is ignored: set them as TRACEROOT_* variables instead"
+    ) in result.stderr

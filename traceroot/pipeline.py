@@ -221,10 +221,10 @@ def _adopt(zero_code: Pipeline, settings: Settings) -> None:
         warn_once(
             "zero-code:export",
             "traceroot: opentelemetry-instrument set traceroot up from the environment before the "
-            "app ran; the app's %s are ignored (spans go to %s): set them as TRACEROOT_* "
-            "variables instead",
-            ", ".join(changed),
+            "app ran, so where spans go is fixed (%s); the app's %s ignored: set them as "
+            "TRACEROOT_* variables instead",
             zero_code.destination,
+            ", ".join(changed) + (" is" if len(changed) == 1 else " are"),
         )
 
 
