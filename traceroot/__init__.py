@@ -112,7 +112,8 @@ def initialize(
 
         traceroot.initialize(integrations=[traceroot.Integration.OPENAI])
     """
-    if _pipeline.active() is not None:
+    active = _pipeline.active()
+    if active is not None and not active.awaiting_app:  # after opentelemetry-instrument: adopted
         logger.warning(
             "traceroot: initialize() was already called; keeping the first configuration "
             "(call traceroot.shutdown() first to start again)"

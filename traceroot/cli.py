@@ -232,9 +232,19 @@ def _pair(text: str, option: str, shape: str) -> tuple[str, str]:
 
 def doctor(arguments: argparse.Namespace) -> int:
     settings = config.load()
-    from traceroot import endpoints
+    from traceroot import endpoints, pipeline
     from traceroot.integrations import registry
     from traceroot.integrations.versions import satisfies
+
+    # Under ``opentelemetry-instrument traceroot doctor`` traceroot is already set up here, on
+    # the provider the distro configured: say what it joined. Otherwise, what it would do.
+    active = pipeline.active()
+    if active is not None:
+        exporter, destination = active.exporter_name, active.destination
+        provider, sampling = active.describe(), active.sampling
+    else:
+        exporter, destination = settings.resolved_exporter(), _destination(settings)
+        provider, sampling = pipeline.preview(settings), pipeline.sampling_rule(settings)[1]
 
     # Discover and "instrument" in this throwaway process: nothing is imported, so each plugin
     # shows what it would do in the app (wait for its framework, or why it would not).
@@ -247,8 +257,11 @@ def doctor(arguments: argparse.Namespace) -> int:
             key: endpoints.masked(value) if isinstance(value, str) else value
             for key, value in settings.redacted().items()
         },
-        "exporter": settings.resolved_exporter(),
-        "destination": endpoints.masked(_destination(settings)),
+        "exporter": exporter,
+        "destination": endpoints.masked(destination),
+        "provider": endpoints.masked(provider),
+        "sampling": sampling,
+        "zero_code": _zero_code(active),
         "integrations": [
             {
                 "name": row.name,
@@ -271,6 +284,9 @@ def doctor(arguments: argparse.Namespace) -> int:
         return 0
     print(f"traceroot {report['version']} on Python {report['python']}")
     print(f"spans go to: {printable(report['destination'])} (exporter {report['exporter']})")
+    print(f"provider: {printable(report['provider'])}")
+    print(f"sampling: {printable(report['sampling'])}")
+    print(f"opentelemetry-instrument: {printable(report['zero_code'])}")
     print("settings:")
     for key, value in report["settings"].items():
         print(f"  {key:<20} {printable(value)}")
@@ -309,7 +325,7 @@ def _other_instrumentations(used: set[str]) -> list[dict[str, str]]:
     found = []
     for entry in metadata.entry_points(group="opentelemetry_instrumentor"):
         distribution = getattr(entry, "dist", None)
-        if distribution is not None and distribution.name in used:
+        if distribution is not None and distribution.name in (*used, "traceroot"):
             continue
         found.append(
             {
@@ -319,6 +335,24 @@ def _other_instrumentations(used: set[str]) -> list[dict[str, str]]:
             }
         )
     return sorted(found, key=lambda item: (item["name"], item["distribution"]))
+
+
+def _zero_code(active: Any) -> str:
+    """Whether ``opentelemetry-instrument`` turns traceroot on, and how to see what it joins."""
+    import importlib.util
+
+    if active is not None and active.zero_code:
+        return "traceroot loaded by it, with no code change"
+    disabled = os.environ.get(config.OTEL_DISABLED_INSTRUMENTATIONS, "")
+    names = {name.strip() for name in disabled.split(",")}
+    if "traceroot" in names or "*" in names:
+        return f"traceroot skipped ({config.OTEL_DISABLED_INSTRUMENTATIONS}={disabled})"
+    if importlib.util.find_spec("opentelemetry.instrumentation") is None:
+        return "not installed (pip install opentelemetry-distro for zero-code use)"
+    return (
+        "loads traceroot with no code change; `opentelemetry-instrument traceroot doctor` "
+        "shows the provider it joins"
+    )
 
 
 def _destination(settings: config.Settings) -> str:

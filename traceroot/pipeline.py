@@ -4,6 +4,11 @@ traceroot joins a global SDK ``TracerProvider`` the app already set (adding proc
 replacing it) or sets one of its own. The exporter is chosen per the settings: the TraceRoot
 cloud, any OTLP endpoint, the local SQLite store, the console, or none. The OTLP exporter stack is
 imported only when spans go over OTLP.
+
+A joined provider that already exports (the app's own exporters, or those
+``opentelemetry-instrument`` configured) gets no second exporter to the same place: with
+``auto`` and no TraceRoot API key traceroot adds none at all, since the app has chosen where spans
+go; an explicit choice is added unless the provider already sends to that very endpoint or file.
 """
 
 from __future__ import annotations
@@ -12,13 +17,15 @@ import atexit
 import logging
 import os
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+import urllib.parse
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from opentelemetry import trace
 
 from traceroot import spans
-from traceroot.config import Settings, activate
+from traceroot.config import SAMPLE_RATE, Settings, activate
 from traceroot.logs import logger, warn_once
 
 if TYPE_CHECKING:
@@ -28,6 +35,16 @@ if TYPE_CHECKING:
     from traceroot.batching import BoundedBatchProcessor
     from traceroot.delivery import DeliveringExporter, StatusSession
     from traceroot.span_paths import SpanPaths
+
+
+class Export(NamedTuple):
+    """An exporting span processor that was on the provider before traceroot joined it."""
+
+    exporter: str  # the exporter's type name
+    place: str  # where it sends: a URL, a file, "the console", "memory"; "" when unknown
+
+    def __str__(self) -> str:
+        return f"{self.exporter} -> {self.place}" if self.place else self.exporter
 
 
 class Pipeline:
@@ -42,6 +59,10 @@ class Pipeline:
         export_processor: SpanProcessor | None,
         destination: str,
         delivery: DeliveringExporter | None = None,
+        *,
+        joined: Sequence[Export] = (),
+        no_exporter_because: str | None = None,
+        sampling: str = "",
     ) -> None:
         self.settings = settings
         self.exporter_name = exporter_name
@@ -50,7 +71,31 @@ class Pipeline:
         self.export_processor = export_processor
         self.destination = destination
         self.delivery = delivery
+        # The exporters the joined provider already had, and why traceroot added none of its own.
+        self.joined = tuple(joined)
+        self.no_exporter_because = no_exporter_because
+        self.sampling = sampling
+        # Set up by ``opentelemetry-instrument`` (traceroot.otel_instrumentor) before the app ran;
+        # until the app's own instrument()/initialize(), which then adopts this set-up.
+        self.zero_code = False
+        self.awaiting_app = False
         self._lost_at_last_flush = 0
+
+    def describe(self) -> str:
+        """Which provider the spans go through and what traceroot added to it, in one line."""
+        if self.provider is None:
+            return "no OpenTelemetry SDK tracer provider to add traceroot's processors to"
+        if self.owns_provider:
+            provider = "traceroot's own tracer provider"
+        else:
+            provider = describe_joined(self.joined, zero_code=self.zero_code)
+        if self.export_processor is None:
+            added = "traceroot added no exporter"
+            if self.no_exporter_because:
+                added += f" ({self.no_exporter_because})"
+        else:
+            added = f"traceroot added the {self.exporter_name} exporter -> {self.destination}"
+        return f"{provider}; {added}"
 
     def lost(self) -> int:
         """Spans that will not reach the destination: dropped, or refused or failed on export."""
@@ -120,6 +165,8 @@ def setup(settings: Settings) -> Pipeline | None:
     global _active, _exit_hook_registered
     with _lock:
         if _active is not None:
+            if _active.awaiting_app:
+                _adopt(_active, settings)
             return None
         activate(settings)
         if not settings.enabled:
@@ -133,6 +180,52 @@ def setup(settings: Settings) -> Pipeline | None:
 
             workers.watch(_flush_at_worker_exit)
         return _active
+
+
+# Where spans go is fixed once export is built; these settings cannot change afterwards.
+_EXPORT_FIELDS = (
+    "exporter",
+    "api_key",
+    "host_url",
+    "store_path",
+    "otlp_endpoint",
+    "otlp_protocol",
+    "timeout",
+    "flush_at",
+    "flush_interval",
+    "max_queue_size",
+    "sample_rate",
+)
+
+
+def _adopt(zero_code: Pipeline, settings: Settings) -> None:
+    """The app's own ``instrument()``/``initialize()`` after ``opentelemetry-instrument`` set
+    traceroot up from the environment: what it says about content, redaction, environment and
+    git applies from now on; where spans go stays as built, with one warning if it differs."""
+    zero_code.awaiting_app = False  # a further call is an ordinary second call
+    if not settings.enabled:
+        warn_once(
+            "zero-code:disabled",
+            "traceroot: enabled=False came after opentelemetry-instrument had set traceroot up; "
+            "to turn it off, set TRACEROOT_ENABLED=false or add traceroot to "
+            "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS",
+        )
+        return
+    activate(settings)
+    changed = [
+        name
+        for name in _EXPORT_FIELDS
+        if getattr(settings, name) != getattr(zero_code.settings, name)
+    ]
+    if changed:
+        warn_once(
+            "zero-code:export",
+            "traceroot: opentelemetry-instrument set traceroot up from the environment before the "
+            "app ran, so where spans go is fixed (%s); the app's %s ignored: set them as "
+            "TRACEROOT_* variables instead",
+            zero_code.destination,
+            ", ".join(changed) + (" is" if len(changed) == 1 else " are"),
+        )
 
 
 def dropped_spans() -> int:
@@ -203,9 +296,13 @@ def _build(settings: Settings) -> Pipeline:
     from traceroot.foreign import ReadingExporter
     from traceroot.processor import ContextProcessor
 
-    provider, owns = _provider(TracerProvider, settings.sample_rate)
+    provider, owns, sampling = _provider(TracerProvider, settings)
+    joined = provider_exports(provider) if provider is not None and not owns else []
+    chosen, no_exporter_because = choose_exporter(settings, joined)
     statuses = StatusSession()
-    name, exporter, destination = _exporter(settings.resolved_exporter(), settings, statuses)
+    name, exporter, destination = _exporter(chosen, settings, statuses)
+    if exporter is None and joined:
+        destination = "the app's tracer provider's exporters: " + _listed(joined)
     export_processor: SpanProcessor | None = None
     delivery: DeliveringExporter | None = None
     paths: SpanPaths | None = None
@@ -228,10 +325,168 @@ def _build(settings: Settings) -> Pipeline:
         else:
             export_processor = _batching(outermost, name, settings)
     if provider is not None:
-        provider.add_span_processor(ContextProcessor(paths))
+        context_processor = ContextProcessor(paths)
+        provider.add_span_processor(context_processor)
+        _added.add(context_processor)
         if export_processor is not None:
             provider.add_span_processor(export_processor)
-    return Pipeline(settings, name, provider, owns, export_processor, destination, delivery)
+            _added.add(export_processor)
+    return Pipeline(
+        settings,
+        name,
+        provider,
+        owns,
+        export_processor,
+        destination,
+        delivery,
+        joined=joined,
+        no_exporter_because=no_exporter_because,
+        sampling=sampling,
+    )
+
+
+# Processors traceroot put on a provider: a provider joined again (after ``shutdown()``) has
+# them, and they are not the app's exporters.
+_added: weakref.WeakSet[SpanProcessor] = weakref.WeakSet()
+
+
+def provider_exports(provider: TracerProvider) -> list[Export]:
+    """The exporting processors on ``provider`` that traceroot did not add, read from the SDK's
+    processor list (``SimpleSpanProcessor``/``BatchSpanProcessor`` and any processor holding an
+    exporter the same way)."""
+    multi = getattr(provider, "_active_span_processor", None)
+    processors = getattr(multi, "_span_processors", ())
+    exports = []
+    for processor in processors:
+        if processor in _added:
+            continue
+        exporter = _exporter_of(processor)
+        if exporter is not None:
+            exports.append(Export(type(exporter).__name__, _place_of(exporter)))
+    return exports
+
+
+def _exporter_of(processor: object) -> SpanExporter | None:
+    from opentelemetry.sdk.trace.export import SpanExporter
+
+    from traceroot.foreign import ReadingExporter
+
+    exporter = getattr(processor, "span_exporter", None)  # Simple; Batch before SDK 1.33
+    if exporter is None:  # Batch from SDK 1.33 on keeps it in a shared batching helper
+        exporter = getattr(getattr(processor, "_batch_processor", None), "_exporter", None)
+    while isinstance(exporter, ReadingExporter):  # the app's exporter, read as traceroot reads
+        exporter = exporter.exporter
+    return exporter if isinstance(exporter, SpanExporter) else None
+
+
+def _place_of(exporter: SpanExporter) -> str:
+    from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    endpoint = getattr(exporter, "_endpoint", None)  # the OTLP exporters, HTTP and gRPC
+    if isinstance(endpoint, str):
+        return endpoint
+    store_path = getattr(getattr(exporter, "store", None), "path", None)  # traceroot's store
+    if isinstance(store_path, str):
+        return os.path.abspath(store_path)
+    if isinstance(exporter, ConsoleSpanExporter):
+        return "the console"
+    if isinstance(exporter, InMemorySpanExporter):
+        return "memory"
+    return ""
+
+
+def choose_exporter(settings: Settings, joined: Sequence[Export]) -> tuple[str, str | None]:
+    """The exporter to add, and, when that is none only because of ``joined`` (the exporters
+    the joined provider already has), why.
+
+    With ``auto`` and no TraceRoot API key, a provider that already exports is left to export:
+    the app (or ``opentelemetry-instrument``) chose where spans go, and a local store or a second
+    OTLP exporter beside it would be a copy nobody asked for. A destination chosen explicitly
+    (``TRACEROOT_EXPORTER``, or an API key) is added unless the provider already sends there.
+    """
+    name = settings.resolved_exporter()
+    if not joined or name == "none":
+        return name, None
+    if settings.exporter == "auto" and name != "traceroot":
+        return "none", (
+            "auto without a TraceRoot API key: the provider's own exporters carry traceroot's "
+            "spans; TRACEROOT_EXPORTER adds one"
+        )
+    place = _would_send_to(name, settings)
+    if place is not None and any(_same_place(place, export.place) for export in joined):
+        return "none", f"the app's tracer provider already exports to {place}"
+    return name, None
+
+
+# Where the OTLP exporters send when no endpoint is set (their own defaults).
+_OTLP_DEFAULTS = {"grpc": "http://localhost:4317", "http": "http://localhost:4318/v1/traces"}
+
+
+def _would_send_to(name: str, settings: Settings) -> str | None:
+    if name == "traceroot" and settings.api_key:
+        return settings.traceroot_endpoint()
+    if name == "otlp":
+        default = _OTLP_DEFAULTS["grpc" if settings.otlp_protocol == "grpc" else "http"]
+        return settings.otlp_endpoint or default
+    if name == "local":
+        return os.path.abspath(settings.store_path)
+    return None  # the console: a tree of traceroot's own is never a copy of another printout
+
+
+def _same_place(ours: str, theirs: str) -> bool:
+    if not theirs:
+        return False
+    if os.path.isabs(ours) or os.path.isabs(theirs):
+        return os.path.abspath(ours) == os.path.abspath(theirs)
+    return _endpoint_key(ours) == _endpoint_key(theirs)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _endpoint_key(url: str) -> tuple[str, int | None, str]:
+    """Host, port and path of an OTLP endpoint; a base endpoint and its ``/v1/traces`` are one
+    place (the HTTP exporter appends it), and gRPC endpoints may come without a scheme."""
+    parts = urllib.parse.urlsplit(url if "://" in url else "//" + url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    path = parts.path.rstrip("/")
+    path = path.removesuffix("/v1/traces")
+    return (parts.hostname or "", port or _DEFAULT_PORTS.get(parts.scheme), path)
+
+
+def preview(settings: Settings) -> str:
+    """:meth:`Pipeline.describe` of a set-up in this process with ``settings``, without setting
+    anything up (for ``traceroot doctor``)."""
+    from opentelemetry.sdk.trace import TracerProvider
+
+    existing = trace.get_tracer_provider()
+    if isinstance(existing, trace.ProxyTracerProvider):
+        return (
+            "traceroot would set its own tracer provider (none is set here; an app's own, or "
+            "opentelemetry-instrument's, is joined instead)"
+        )
+    if not isinstance(existing, TracerProvider):
+        return f"the global tracer provider is a {type(existing).__name__}: nothing to join"
+    joined = provider_exports(existing)
+    name, why = choose_exporter(settings, joined)
+    if name != "none":
+        added = f"traceroot would add the {name} exporter"
+    else:
+        added = f"traceroot would add no exporter ({why or 'TRACEROOT_EXPORTER=none'})"
+    return f"{describe_joined(joined)}; {added}"
+
+
+def _listed(exports: Sequence[Export]) -> str:
+    return ", ".join(str(export) for export in exports) or "none"
+
+
+def describe_joined(exports: Sequence[Export], *, zero_code: bool = False) -> str:
+    by = " (set up by opentelemetry-instrument)" if zero_code else ""
+    return f"joined the app's tracer provider{by}; its exporters: {_listed(exports)}"
 
 
 # The local store writes a batch of thousands of spans in milliseconds: it is not a backend that
@@ -266,17 +521,21 @@ def _batching(exporter: SpanExporter, name: str, settings: Settings) -> BoundedB
 
 
 def _provider(
-    sdk_provider_type: type[TracerProvider], sample_rate: float
-) -> tuple[TracerProvider | None, bool]:
+    sdk_provider_type: type[TracerProvider], settings: Settings
+) -> tuple[TracerProvider | None, bool, str]:
+    """The provider to add processors to, whether traceroot owns it, and how it samples."""
     existing = trace.get_tracer_provider()
     if isinstance(existing, sdk_provider_type):
-        if sample_rate < 1.0:
+        sampler = existing.sampler.get_description()
+        if _sample_rate_set(settings):
             warn_once(
                 "sample:joined",
                 "traceroot: TRACEROOT_SAMPLE_RATE is ignored: the app's own tracer provider "
-                "decides sampling",
+                "decides sampling (its sampler: %s; under opentelemetry-instrument, set "
+                "OTEL_TRACES_SAMPLER)",
+                sampler,
             )
-        return existing, False
+        return existing, False, f"{sampler}, the app's tracer provider's"
     if not isinstance(existing, trace.ProxyTracerProvider):
         warn_once(
             "provider:foreign",
@@ -284,18 +543,64 @@ def _provider(
             "traceroot cannot add its processors to it",
             type(existing).__name__,
         )
-        return None, False
+        return None, False, "the app's tracer provider's"
     from opentelemetry.sdk.resources import Resource
 
     options: dict[str, Any] = {"resource": Resource.create()}
-    if sample_rate < 1.0:
+    rate, sampling = sampling_rule(settings, warn=True)
+    if rate is not None:
         from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
         # By trace id, and children follow their parent: a trace is kept whole or not at all.
-        options["sampler"] = ParentBased(TraceIdRatioBased(sample_rate))
+        options["sampler"] = ParentBased(TraceIdRatioBased(rate))
+    # Without a sampler the SDK reads OTEL_TRACES_SAMPLER (and _ARG) itself.
     provider = sdk_provider_type(**options)
     trace.set_tracer_provider(provider)
-    return provider, True
+    return provider, True, sampling
+
+
+def _sample_rate_set(settings: Settings, env: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if env is None else env
+    return bool((env.get(SAMPLE_RATE) or "").strip()) or settings.sample_rate < 1.0
+
+
+def sampling_rule(
+    settings: Settings, *, env: Mapping[str, str] | None = None, warn: bool = False
+) -> tuple[float | None, str]:
+    """The rate of the sampler traceroot gives its own provider (``None``: none, the SDK's
+    default or ``OTEL_TRACES_SAMPLER`` applies) and a line saying which sampling is in force.
+
+    ``TRACEROOT_SAMPLE_RATE`` wins when both it and ``OTEL_TRACES_SAMPLER`` are set (it is the
+    more specific, traceroot's own), with one warning naming both; neither silently overrides
+    the other.
+    """
+    from opentelemetry.sdk.environment_variables import OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG
+
+    env = os.environ if env is None else env
+    otel = (env.get(OTEL_TRACES_SAMPLER) or "").strip()
+    if otel:
+        argument = (env.get(OTEL_TRACES_SAMPLER_ARG) or "").strip()
+        otel = f"{OTEL_TRACES_SAMPLER}={otel}"
+        if argument:
+            otel += f" ({OTEL_TRACES_SAMPLER_ARG}={argument})"
+    if _sample_rate_set(settings, env):
+        rate = settings.sample_rate
+        if otel and warn:
+            warn_once(
+                "sample:both",
+                "traceroot: both %s=%s and %s are set; traceroot's sampler keeps %s of traces "
+                "and %s is not used",
+                SAMPLE_RATE,
+                rate,
+                otel,
+                rate,
+                OTEL_TRACES_SAMPLER,
+            )
+        shown = f"{SAMPLE_RATE}={rate}: parent-based, by trace id"
+        return rate, shown + (f" ({otel} not used)" if otel else "")
+    if otel:
+        return None, f"{otel}, read by the OpenTelemetry SDK"
+    return None, "every trace kept (the SDK's default, parent-based always on)"
 
 
 def _exporter(
