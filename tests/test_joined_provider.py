@@ -20,19 +20,15 @@ from opentelemetry.sdk.trace.export import (
 )
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from traceroot import config, pipeline
+from traceroot import config, joined_provider
 from traceroot.foreign import ReadingExporter
-from traceroot.pipeline import Export
+from traceroot.joined_provider import Export
 from traceroot.processor import ContextProcessor
 from traceroot.store import SpanStore
 
 from .conftest import run_script
 from .otlp_receiver import Receiver, start_receiver
 
-AUTO_NO_KEY_REASON = (
-    "auto without a TraceRoot API key: the provider's own exporters carry traceroot's spans; "
-    "TRACEROOT_EXPORTER adds one"
-)
 TRACEROOT_CLOUD = "https://app.traceroot.ai/api/v1/public/traces"
 
 
@@ -44,7 +40,7 @@ def test_the_exporters_already_on_a_provider_are_read_from_its_processors() -> N
     provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
     provider.add_span_processor(ContextProcessor())  # exports nothing
     try:
-        assert pipeline.provider_exports(provider) == [
+        assert joined_provider.provider_exports(provider) == [
             Export("OTLPSpanExporter", "http://127.0.0.1:4318/v1/traces"),
             Export("ConsoleSpanExporter", "the console"),
             Export("InMemorySpanExporter", "memory"),
@@ -66,9 +62,14 @@ OTLP_HTTP = Export("OTLPSpanExporter", "http://127.0.0.1:4318/v1/traces")
         # Nothing exporting on the provider (or traceroot's own): the usual choice.
         ({}, [], ("local", None)),
         ({"exporter": "none"}, [OTLP_HTTP], ("none", None)),
-        # auto without a key beside the app's exporters: they carry the spans.
-        ({}, [OTLP_HTTP], ("none", AUTO_NO_KEY_REASON)),
-        ({"otlp_endpoint": "http://127.0.0.1:4318"}, [OTLP_HTTP], ("none", AUTO_NO_KEY_REASON)),
+        # auto: the local store is another place than the app's collector, added as always;
+        # an OTLP endpoint the app's exporter already sends to is not added a second time.
+        ({}, [OTLP_HTTP], ("local", None)),
+        (
+            {"otlp_endpoint": "http://127.0.0.1:4318"},
+            [OTLP_HTTP],
+            ("none", "the app's tracer provider already exports to http://127.0.0.1:4318"),
+        ),
         # A key is a destination of its own, added unless the app already sends there.
         ({"api_key": "tr-key"}, [OTLP_HTTP], ("traceroot", None)),
         (
@@ -111,7 +112,7 @@ OTLP_HTTP = Export("OTLPSpanExporter", "http://127.0.0.1:4318/v1/traces")
 def test_no_second_exporter_to_the_same_place(
     given: dict[str, object], joined: list[Export], expected: tuple[str, str | None]
 ) -> None:
-    assert pipeline.choose_exporter(_settings(**given), joined) == expected
+    assert joined_provider.choose_exporter(_settings(**given), joined) == expected
 
 
 @pytest.fixture
@@ -167,7 +168,8 @@ def test_an_app_exporting_to_the_otlp_endpoint_gets_each_span_once(
     assert receiver.spans()["helper"]["session.id"] == "s-9"
     assert (
         f"DESCRIBE joined the app's tracer provider; its exporters: OTLPSpanExporter -> "
-        f"{receiver.url}/v1/traces; traceroot added no exporter ({AUTO_NO_KEY_REASON})"
+        f"{receiver.url}/v1/traces; traceroot added no exporter (the app's tracer provider already exports to "
+        f"{receiver.url})"
     ) in result.stdout
     assert not (tmp_path / ".traceroot").exists()
 

@@ -13,13 +13,13 @@ import logging
 
 import pytest
 
-from traceroot import config, logs, pipeline
+from traceroot import config, logs, sampling
 
 from .conftest import run_python, run_script
 
 
 def _rule(env: dict[str, str]) -> tuple[float | None, str]:
-    return pipeline.sampling_rule(config.load(env=env), env=env)
+    return sampling.sampling_rule(config.load(env=env), env=env)
 
 
 def test_neither_set_keeps_every_trace() -> None:
@@ -42,8 +42,8 @@ def test_traceroot_sample_rate_wins_over_the_otel_sampler(
     env = {"TRACEROOT_SAMPLE_RATE": rate, "OTEL_TRACES_SAMPLER": "always_off"}
     logs._seen.discard("sample:both")
     with caplog.at_level(logging.WARNING, logger="traceroot"):
-        kept, shown = pipeline.sampling_rule(config.load(env=env), env=env, warn=True)
-        pipeline.sampling_rule(config.load(env=env), env=env, warn=True)
+        kept, shown = sampling.sampling_rule(config.load(env=env), env=env, warn=True)
+        sampling.sampling_rule(config.load(env=env), env=env, warn=True)
     assert kept == float(rate)
     assert shown == (
         f"TRACEROOT_SAMPLE_RATE={float(rate)}: parent-based, by trace id "

@@ -220,9 +220,8 @@ def test_doctor_under_opentelemetry_instrument_says_what_it_joined(
     assert report["exporter"] == "none"
     assert report["provider"] == (
         "joined the app's tracer provider (set up by opentelemetry-instrument); its exporters: "
-        f"OTLPSpanExporter -> {receiver.url}/v1/traces; traceroot added no exporter (auto "
-        "without a TraceRoot API key: the provider's own exporters carry traceroot's spans; "
-        "TRACEROOT_EXPORTER adds one)"
+        f"OTLPSpanExporter -> {receiver.url}/v1/traces; traceroot added no exporter (the app's "
+        f"tracer provider already exports to {receiver.url})"
     )
     assert report["zero_code"] == "traceroot loaded by it, with no code change"
     assert "traceroot" not in {item["name"] for item in report["other_instrumentations"]}

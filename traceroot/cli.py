@@ -244,7 +244,10 @@ def doctor(arguments: argparse.Namespace) -> int:
         provider, sampling = active.describe(), active.sampling
     else:
         exporter, destination = settings.resolved_exporter(), _destination(settings)
-        provider, sampling = pipeline.preview(settings), pipeline.sampling_rule(settings)[1]
+        from traceroot import joined_provider
+        from traceroot import sampling as sampler
+
+        provider, sampling = joined_provider.preview(settings), sampler.sampling_rule(settings)[1]
 
     # Discover and "instrument" in this throwaway process: nothing is imported, so each plugin
     # shows what it would do in the app (wait for its framework, or why it would not).

@@ -6,9 +6,8 @@ cloud, any OTLP endpoint, the local SQLite store, the console, or none. The OTLP
 imported only when spans go over OTLP.
 
 A joined provider that already exports (the app's own exporters, or those
-``opentelemetry-instrument`` configured) gets no second exporter to the same place: with
-``auto`` and no TraceRoot API key traceroot adds none at all, since the app has chosen where spans
-go; an explicit choice is added unless the provider already sends to that very endpoint or file.
+``opentelemetry-instrument`` configured) gets no second exporter to the same place
+(:mod:`traceroot.joined_provider`).
 """
 
 from __future__ import annotations
@@ -17,16 +16,23 @@ import atexit
 import logging
 import os
 import threading
-import urllib.parse
-import weakref
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
 
 from traceroot import spans
-from traceroot.config import SAMPLE_RATE, Settings, activate
+from traceroot.config import Settings, activate
+from traceroot.joined_provider import (
+    Export,
+    added_by_traceroot,
+    choose_exporter,
+    describe_joined,
+    listed,
+    provider_exports,
+)
 from traceroot.logs import logger, warn_once
+from traceroot.sampling import sample_rate_set, sampling_rule
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
@@ -35,16 +41,6 @@ if TYPE_CHECKING:
     from traceroot.batching import BoundedBatchProcessor
     from traceroot.delivery import DeliveringExporter, StatusSession
     from traceroot.span_paths import SpanPaths
-
-
-class Export(NamedTuple):
-    """An exporting span processor that was on the provider before traceroot joined it."""
-
-    exporter: str  # the exporter's type name
-    place: str  # where it sends: a URL, a file, "the console", "memory"; "" when unknown
-
-    def __str__(self) -> str:
-        return f"{self.exporter} -> {self.place}" if self.place else self.exporter
 
 
 class Pipeline:
@@ -302,7 +298,7 @@ def _build(settings: Settings) -> Pipeline:
     statuses = StatusSession()
     name, exporter, destination = _exporter(chosen, settings, statuses)
     if exporter is None and joined:
-        destination = "the app's tracer provider's exporters: " + _listed(joined)
+        destination = "the app's tracer provider's exporters: " + listed(joined)
     export_processor: SpanProcessor | None = None
     delivery: DeliveringExporter | None = None
     paths: SpanPaths | None = None
@@ -327,10 +323,10 @@ def _build(settings: Settings) -> Pipeline:
     if provider is not None:
         context_processor = ContextProcessor(paths)
         provider.add_span_processor(context_processor)
-        _added.add(context_processor)
+        added_by_traceroot.add(context_processor)
         if export_processor is not None:
             provider.add_span_processor(export_processor)
-            _added.add(export_processor)
+            added_by_traceroot.add(export_processor)
     return Pipeline(
         settings,
         name,
@@ -343,150 +339,6 @@ def _build(settings: Settings) -> Pipeline:
         no_exporter_because=no_exporter_because,
         sampling=sampling,
     )
-
-
-# Processors traceroot put on a provider: a provider joined again (after ``shutdown()``) has
-# them, and they are not the app's exporters.
-_added: weakref.WeakSet[SpanProcessor] = weakref.WeakSet()
-
-
-def provider_exports(provider: TracerProvider) -> list[Export]:
-    """The exporting processors on ``provider`` that traceroot did not add, read from the SDK's
-    processor list (``SimpleSpanProcessor``/``BatchSpanProcessor`` and any processor holding an
-    exporter the same way)."""
-    multi = getattr(provider, "_active_span_processor", None)
-    processors = getattr(multi, "_span_processors", ())
-    exports = []
-    for processor in processors:
-        if processor in _added:
-            continue
-        exporter = _exporter_of(processor)
-        if exporter is not None:
-            exports.append(Export(type(exporter).__name__, _place_of(exporter)))
-    return exports
-
-
-def _exporter_of(processor: object) -> SpanExporter | None:
-    from opentelemetry.sdk.trace.export import SpanExporter
-
-    from traceroot.foreign import ReadingExporter
-
-    exporter = getattr(processor, "span_exporter", None)  # Simple; Batch before SDK 1.33
-    if exporter is None:  # Batch from SDK 1.33 on keeps it in a shared batching helper
-        exporter = getattr(getattr(processor, "_batch_processor", None), "_exporter", None)
-    while isinstance(exporter, ReadingExporter):  # the app's exporter, read as traceroot reads
-        exporter = exporter.exporter
-    return exporter if isinstance(exporter, SpanExporter) else None
-
-
-def _place_of(exporter: SpanExporter) -> str:
-    from opentelemetry.sdk.trace.export import ConsoleSpanExporter
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    endpoint = getattr(exporter, "_endpoint", None)  # the OTLP exporters, HTTP and gRPC
-    if isinstance(endpoint, str):
-        return endpoint
-    store_path = getattr(getattr(exporter, "store", None), "path", None)  # traceroot's store
-    if isinstance(store_path, str):
-        return os.path.abspath(store_path)
-    if isinstance(exporter, ConsoleSpanExporter):
-        return "the console"
-    if isinstance(exporter, InMemorySpanExporter):
-        return "memory"
-    return ""
-
-
-def choose_exporter(settings: Settings, joined: Sequence[Export]) -> tuple[str, str | None]:
-    """The exporter to add, and, when that is none only because of ``joined`` (the exporters
-    the joined provider already has), why.
-
-    With ``auto`` and no TraceRoot API key, a provider that already exports is left to export:
-    the app (or ``opentelemetry-instrument``) chose where spans go, and a local store or a second
-    OTLP exporter beside it would be a copy nobody asked for. A destination chosen explicitly
-    (``TRACEROOT_EXPORTER``, or an API key) is added unless the provider already sends there.
-    """
-    name = settings.resolved_exporter()
-    if not joined or name == "none":
-        return name, None
-    if settings.exporter == "auto" and name != "traceroot":
-        return "none", (
-            "auto without a TraceRoot API key: the provider's own exporters carry traceroot's "
-            "spans; TRACEROOT_EXPORTER adds one"
-        )
-    place = _would_send_to(name, settings)
-    if place is not None and any(_same_place(place, export.place) for export in joined):
-        return "none", f"the app's tracer provider already exports to {place}"
-    return name, None
-
-
-# Where the OTLP exporters send when no endpoint is set (their own defaults).
-_OTLP_DEFAULTS = {"grpc": "http://localhost:4317", "http": "http://localhost:4318/v1/traces"}
-
-
-def _would_send_to(name: str, settings: Settings) -> str | None:
-    if name == "traceroot" and settings.api_key:
-        return settings.traceroot_endpoint()
-    if name == "otlp":
-        default = _OTLP_DEFAULTS["grpc" if settings.otlp_protocol == "grpc" else "http"]
-        return settings.otlp_endpoint or default
-    if name == "local":
-        return os.path.abspath(settings.store_path)
-    return None  # the console: a tree of traceroot's own is never a copy of another printout
-
-
-def _same_place(ours: str, theirs: str) -> bool:
-    if not theirs:
-        return False
-    if os.path.isabs(ours) or os.path.isabs(theirs):
-        return os.path.abspath(ours) == os.path.abspath(theirs)
-    return _endpoint_key(ours) == _endpoint_key(theirs)
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def _endpoint_key(url: str) -> tuple[str, int | None, str]:
-    """Host, port and path of an OTLP endpoint; a base endpoint and its ``/v1/traces`` are one
-    place (the HTTP exporter appends it), and gRPC endpoints may come without a scheme."""
-    parts = urllib.parse.urlsplit(url if "://" in url else "//" + url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    path = parts.path.rstrip("/")
-    path = path.removesuffix("/v1/traces")
-    return (parts.hostname or "", port or _DEFAULT_PORTS.get(parts.scheme), path)
-
-
-def preview(settings: Settings) -> str:
-    """:meth:`Pipeline.describe` of a set-up in this process with ``settings``, without setting
-    anything up (for ``traceroot doctor``)."""
-    from opentelemetry.sdk.trace import TracerProvider
-
-    existing = trace.get_tracer_provider()
-    if isinstance(existing, trace.ProxyTracerProvider):
-        return (
-            "traceroot would set its own tracer provider (none is set here; an app's own, or "
-            "opentelemetry-instrument's, is joined instead)"
-        )
-    if not isinstance(existing, TracerProvider):
-        return f"the global tracer provider is a {type(existing).__name__}: nothing to join"
-    joined = provider_exports(existing)
-    name, why = choose_exporter(settings, joined)
-    if name != "none":
-        added = f"traceroot would add the {name} exporter"
-    else:
-        added = f"traceroot would add no exporter ({why or 'TRACEROOT_EXPORTER=none'})"
-    return f"{describe_joined(joined)}; {added}"
-
-
-def _listed(exports: Sequence[Export]) -> str:
-    return ", ".join(str(export) for export in exports) or "none"
-
-
-def describe_joined(exports: Sequence[Export], *, zero_code: bool = False) -> str:
-    by = " (set up by opentelemetry-instrument)" if zero_code else ""
-    return f"joined the app's tracer provider{by}; its exporters: {_listed(exports)}"
 
 
 # The local store writes a batch of thousands of spans in milliseconds: it is not a backend that
@@ -527,7 +379,7 @@ def _provider(
     existing = trace.get_tracer_provider()
     if isinstance(existing, sdk_provider_type):
         sampler = existing.sampler.get_description()
-        if _sample_rate_set(settings):
+        if sample_rate_set(settings):
             warn_once(
                 "sample:joined",
                 "traceroot: TRACEROOT_SAMPLE_RATE is ignored: the app's own tracer provider "
@@ -547,7 +399,7 @@ def _provider(
     from opentelemetry.sdk.resources import Resource
 
     options: dict[str, Any] = {"resource": Resource.create()}
-    rate, sampling = sampling_rule(settings, warn=True)
+    rate, in_force = sampling_rule(settings, warn=True)
     if rate is not None:
         from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
@@ -556,51 +408,7 @@ def _provider(
     # Without a sampler the SDK reads OTEL_TRACES_SAMPLER (and _ARG) itself.
     provider = sdk_provider_type(**options)
     trace.set_tracer_provider(provider)
-    return provider, True, sampling
-
-
-def _sample_rate_set(settings: Settings, env: Mapping[str, str] | None = None) -> bool:
-    env = os.environ if env is None else env
-    return bool((env.get(SAMPLE_RATE) or "").strip()) or settings.sample_rate < 1.0
-
-
-def sampling_rule(
-    settings: Settings, *, env: Mapping[str, str] | None = None, warn: bool = False
-) -> tuple[float | None, str]:
-    """The rate of the sampler traceroot gives its own provider (``None``: none, the SDK's
-    default or ``OTEL_TRACES_SAMPLER`` applies) and a line saying which sampling is in force.
-
-    ``TRACEROOT_SAMPLE_RATE`` wins when both it and ``OTEL_TRACES_SAMPLER`` are set (it is the
-    more specific, traceroot's own), with one warning naming both; neither silently overrides
-    the other.
-    """
-    from opentelemetry.sdk.environment_variables import OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG
-
-    env = os.environ if env is None else env
-    otel = (env.get(OTEL_TRACES_SAMPLER) or "").strip()
-    if otel:
-        argument = (env.get(OTEL_TRACES_SAMPLER_ARG) or "").strip()
-        otel = f"{OTEL_TRACES_SAMPLER}={otel}"
-        if argument:
-            otel += f" ({OTEL_TRACES_SAMPLER_ARG}={argument})"
-    if _sample_rate_set(settings, env):
-        rate = settings.sample_rate
-        if otel and warn:
-            warn_once(
-                "sample:both",
-                "traceroot: both %s=%s and %s are set; traceroot's sampler keeps %s of traces "
-                "and %s is not used",
-                SAMPLE_RATE,
-                rate,
-                otel,
-                rate,
-                OTEL_TRACES_SAMPLER,
-            )
-        shown = f"{SAMPLE_RATE}={rate}: parent-based, by trace id"
-        return rate, shown + (f" ({otel} not used)" if otel else "")
-    if otel:
-        return None, f"{otel}, read by the OpenTelemetry SDK"
-    return None, "every trace kept (the SDK's default, parent-based always on)"
+    return provider, True, in_force
 
 
 def _exporter(
