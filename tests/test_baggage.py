@@ -284,3 +284,14 @@ def _entries(headers: Mapping[str, str]) -> dict[str, str]:
     """The Baggage entries of ``headers``, decoded by OpenTelemetry's propagator."""
     ctx = W3CBaggagePropagator().extract(dict(headers), context=otel_context.Context())
     return {key: str(value) for key, value in baggage.get_all(ctx).items()}
+
+
+def test_each_request_gets_its_own_incoming_ids(spans: Spans) -> None:
+    # Baggage is read once per request's entries, not per span: interleaved requests stay apart.
+    first = propagate.extract({"baggage": "session.id=first"})
+    second = propagate.extract({"baggage": "session.id=second,user.id=bob"})
+    for name, ctx in (("1a", first), ("2a", second), ("1b", first), ("2b", second)):
+        tracer.start_span(name, context=ctx).end()
+    assert ids_of(spans.one("1a").attributes) == ids_of(spans.one("1b").attributes)
+    assert ids_of(spans.one("1b").attributes) == ("first", None)
+    assert ids_of(spans.one("2b").attributes) == ("second", "bob")

@@ -66,7 +66,9 @@ def span_attributes(
     attributes = _with_openinference(attributes, ctx)
     entries = ctx.get(_BAGGAGE_KEY)
     if entries:  # nearly always none in-process; a request another service sent may carry some
-        attributes = _under_baggage(attributes, entries)
+        incoming = _read_baggage(entries)
+        if incoming:
+            attributes = {**incoming, **attributes}
     if open_traces.has_overrides:
         trace_id = (span or trace.get_current_span(ctx)).get_span_context().trace_id
         overrides = open_traces.overrides_of(trace_id)
@@ -92,17 +94,27 @@ def ids(ctx: otel_context.Context) -> tuple[str | None, str | None]:
     return session, user
 
 
-def _under_baggage(ours: dict[str, Any], entries: object) -> dict[str, Any]:
-    """``ours`` over the session and user in W3C Baggage (values from the network: strings
-    only, empty ones skipped, cut to the length a local id may have)."""
-    if not isinstance(entries, dict):
-        return ours
-    found: dict[str, Any] = {}
-    for key, attribute, what in _BAGGAGE_ENTRIES:
-        value = entries.get(key)
-        if value and isinstance(value, str) and attribute not in ours:
-            found[attribute] = normalize_id(value, what)
-    return {**ours, **found} if found else ours
+# The Baggage last read and what it gave: every span of a request shares its Baggage (a context's
+# values never change), so its entries are checked once, not once per span.
+_last_read: tuple[object, dict[str, str]] = (None, {})
+
+
+def _read_baggage(entries: object) -> dict[str, str]:
+    """The session and user in W3C Baggage ``entries``. Values from the network: strings only,
+    empty ones skipped, cut to the length a local id may have."""
+    global _last_read
+    read_from, found = _last_read
+    if read_from is entries:
+        return found
+    found = {}
+    if isinstance(entries, dict):
+        for key, attribute, what in _BAGGAGE_ENTRIES:
+            value = entries.get(key)
+            checked = normalize_id(value, what) if isinstance(value, str) else None
+            if checked:
+                found[attribute] = checked
+    _last_read = (entries, found)
+    return found
 
 
 def _with_openinference(ours: dict[str, Any], ctx: otel_context.Context) -> dict[str, Any]:
