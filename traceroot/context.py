@@ -4,19 +4,27 @@ Values are attached and detached by token, so every asyncio task and every threa
 context sees the values of the code that created it, and nothing leaks past the block that set
 them. :class:`ContextAttributes` is immutable; the attributes it stamps on spans are computed once
 per block, not once per span.
+
+A block that propagates (``propagate=True``, a block inside one, or every block when
+``TRACEROOT_PROPAGATE_SESSION`` is on) also puts its session and user in the context's W3C
+Baggage, in the same attach, so the process's propagators send them to the services it calls;
+:mod:`traceroot.stamping` reads them back there.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import os
 import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeVar, cast
 
+from opentelemetry import baggage
 from opentelemetry import context as otel_context
 
 from traceroot import semconv
+from traceroot.config import PROPAGATE_SESSION, Settings, parse_bool
 from traceroot.config import current as current_settings
 from traceroot.generators import ResumeHooks, async_generator_function, generator_function
 from traceroot.guard import contained
@@ -34,7 +42,7 @@ _merging = contained("context.merge")
 class ContextAttributes:
     """Session, user, tags and metadata in force at one point of the program."""
 
-    __slots__ = ("_span_attributes", "metadata", "session_id", "tags", "user_id")
+    __slots__ = ("_span_attributes", "metadata", "propagate", "session_id", "tags", "user_id")
 
     def __init__(
         self,
@@ -42,11 +50,14 @@ class ContextAttributes:
         user_id: str | None = None,
         tags: tuple[str, ...] = (),
         metadata: Mapping[str, Any] = _EMPTY_METADATA,
+        propagate: bool = False,
     ) -> None:
         self.session_id = session_id
         self.user_id = user_id
         self.tags = tags
         self.metadata = metadata
+        # Whether session and user also go downstream as W3C Baggage (held by inner blocks too).
+        self.propagate = propagate
         self._span_attributes: dict[str, Any] | None = None
 
     def merged(
@@ -55,13 +66,16 @@ class ContextAttributes:
         user_id: str | None,
         tags: tuple[str, ...],
         metadata: Mapping[str, Any],
+        propagate: bool = False,
     ) -> ContextAttributes:
-        """Inner values over these: scalars replace, tags join in order, metadata merges."""
+        """Inner values over these: scalars replace, tags join in order, metadata merges; once a
+        block propagates, the blocks inside it do too."""
         return ContextAttributes(
             session_id if session_id is not None else self.session_id,
             user_id if user_id is not None else self.user_id,
             tuple(dict.fromkeys(self.tags + tags)) if tags else self.tags,
             types.MappingProxyType({**self.metadata, **metadata}) if metadata else self.metadata,
+            self.propagate or propagate,
         )
 
     def span_attributes(self) -> dict[str, Any]:
@@ -84,7 +98,7 @@ class ContextAttributes:
     def __repr__(self) -> str:
         return (
             f"ContextAttributes(session_id={self.session_id!r}, user_id={self.user_id!r}, "
-            f"tags={self.tags!r}, metadata={dict(self.metadata)!r})"
+            f"tags={self.tags!r}, metadata={dict(self.metadata)!r}, propagate={self.propagate!r})"
         )
 
 
@@ -104,8 +118,11 @@ def with_attributes(
     user_id: object = None,
     tags: object = None,
     metadata: object = None,
+    propagate: bool = False,
 ) -> otel_context.Context:
-    """A copy of ``ctx`` with these values merged over the ones it holds. Never raises."""
+    """A copy of ``ctx`` with these values merged over the ones it holds. Never raises.
+
+    ``propagate``: also put the session and user in the copy's W3C Baggage (see the module)."""
     base = otel_context.get_current() if ctx is None else ctx
     with _merging:
         merged = get_attributes(base).merged(
@@ -113,9 +130,39 @@ def with_attributes(
             normalize_id(user_id, "user_id"),
             normalize_tags(tags),
             normalize_metadata(metadata),
+            propagate or propagates_by_default(),
         )
-        return otel_context.set_value(_KEY, merged, base)
+        ctx = otel_context.set_value(_KEY, merged, base)
+        return _with_baggage(ctx, merged) if merged.propagate else ctx
     return base
+
+
+def _with_baggage(ctx: otel_context.Context, attributes: ContextAttributes) -> otel_context.Context:
+    """``ctx`` with the session and user in force in its W3C Baggage: what the propagators send
+    downstream is what this process's spans carry."""
+    for key, value in (
+        (semconv.BAGGAGE_SESSION_ID, attributes.session_id),
+        (semconv.BAGGAGE_USER_ID, attributes.user_id),
+    ):
+        if value is not None and baggage.get_baggage(key, ctx) != value:
+            ctx = baggage.set_baggage(key, value, ctx)
+    return ctx
+
+
+# The settings the process-wide choice was read with, and the choice: read again only when the
+# settings change (``instrument()``/``initialize()``), never per block.
+_propagation_read: tuple[Settings | None, bool] = (None, False)
+
+
+def propagates_by_default() -> bool:
+    """Whether ``TRACEROOT_PROPAGATE_SESSION`` sends every block's session and user downstream."""
+    global _propagation_read
+    settings = current_settings()
+    read_with, propagate = _propagation_read
+    if read_with is not settings:
+        propagate = parse_bool(PROPAGATE_SESSION, os.environ.get(PROPAGATE_SESSION), False)
+        _propagation_read = (settings, propagate)
+    return propagate
 
 
 def normalize_id(value: object, what: str) -> str | None:
@@ -177,9 +224,14 @@ class using_attributes:  # noqa: N801 - the TraceRoot/OpenInference name, used l
 
         with using_attributes(session_id="chat-42", user_id="ada", tags=["beta"]):
             agent.run("What's the weather in SF?")
+
+    ``propagate=True`` also sends the session and user to the services this block calls, as W3C
+    Baggage (``session.id``, ``user.id``) that any OpenTelemetry-instrumented client carries, so
+    their spans join the session. Baggage goes to every host called, model providers included;
+    tags and metadata never leave the process. Blocks inside a propagating block propagate too.
     """
 
-    __slots__ = ("_metadata", "_session_id", "_tags", "_tokens", "_user_id")
+    __slots__ = ("_metadata", "_propagate", "_session_id", "_tags", "_tokens", "_user_id")
 
     def __init__(
         self,
@@ -188,11 +240,13 @@ class using_attributes:  # noqa: N801 - the TraceRoot/OpenInference name, used l
         user_id: object = None,
         tags: Iterable[str] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        propagate: bool = False,
     ) -> None:
         self._session_id = session_id
         self._user_id = user_id
         self._tags = tags
         self._metadata = metadata
+        self._propagate = propagate is True
         self._tokens: list[object] = []
 
     def _attach(self) -> object:
@@ -202,6 +256,7 @@ class using_attributes:  # noqa: N801 - the TraceRoot/OpenInference name, used l
                 user_id=self._user_id,
                 tags=self._tags,
                 metadata=self._metadata,
+                propagate=self._propagate,
             )
         )
 
@@ -223,14 +278,14 @@ class using_attributes:  # noqa: N801 - the TraceRoot/OpenInference name, used l
         return cast(_F, decorate_with_context(fn, self._attach))
 
 
-def using_session(session_id: object) -> using_attributes:
-    """Shorthand for ``using_attributes(session_id=...)``."""
-    return using_attributes(session_id=session_id)
+def using_session(session_id: object, *, propagate: bool = False) -> using_attributes:
+    """Shorthand for ``using_attributes(session_id=..., propagate=...)``."""
+    return using_attributes(session_id=session_id, propagate=propagate)
 
 
-def using_user(user_id: object) -> using_attributes:
-    """Shorthand for ``using_attributes(user_id=...)``."""
-    return using_attributes(user_id=user_id)
+def using_user(user_id: object, *, propagate: bool = False) -> using_attributes:
+    """Shorthand for ``using_attributes(user_id=..., propagate=...)``."""
+    return using_attributes(user_id=user_id, propagate=propagate)
 
 
 class _AttachEachStep(ResumeHooks):

@@ -14,6 +14,11 @@ USER_ID: Final = "user.id"
 ENVIRONMENT: Final = "traceroot.environment"
 GIT_REPO: Final = "traceroot.git.repo"
 GIT_REF: Final = "traceroot.git.ref"
+# W3C Baggage keys that carry the session and user across processes (traceroot.context sends them,
+# traceroot.stamping reads them): the attribute names themselves, as OpenTelemetry's baggage span
+# processors copy an entry to the attribute of its own name.
+BAGGAGE_SESSION_ID: Final = SESSION_ID
+BAGGAGE_USER_ID: Final = USER_ID
 
 # -- TraceRoot span fields ----------------------------------------------------------------------
 SPAN_TYPE: Final = "traceroot.span.type"
