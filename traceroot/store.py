@@ -150,7 +150,7 @@ class SpanStore:
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
         self._refused: NotAStoreError | None = None
-        self._current = False  # the file has this schema (a writer migrates it on open)
+        self._current = False  # the file has this schema's columns (a writer adds them on open)
         self._resources: dict[int, tuple[dict[str, Any] | None, str | None]] = {}
         self._scopes: dict[int, dict[str, Any] | None] = {}
         self._rows = _SpanRows()
@@ -253,8 +253,7 @@ class SpanStore:
         with self._lock:
             connection = self._connect()
             if not self._current:  # a writer may have migrated the file since the last look
-                (version,) = connection.execute("PRAGMA user_version").fetchone()
-                self._current = version >= _SCHEMA_VERSION
+                self._current = _keeps_whole_spans(connection)
             return _RECORD_COLUMNS if self._current else _LEGACY_RECORD_COLUMNS
 
     def record(self, row: sqlite3.Row | Mapping[str, Any]) -> StoredSpan:
@@ -445,19 +444,33 @@ def _migrate(connection: sqlite3.Connection) -> None:
     """Bring an older store to this schema in place: the added columns, then the version. Under
     a write lock, looked at again inside it, so processes opening one file at once agree."""
     (version,) = connection.execute("PRAGMA user_version").fetchone()
-    if version >= _SCHEMA_VERSION:
+    if version >= _SCHEMA_VERSION and not _missing_columns(connection):
         return
-    connection.execute("BEGIN IMMEDIATE")
+    connection.execute("BEGIN IMMEDIATE")  # busy: raised, and the write is tried again
     try:
-        present = {row[1] for row in connection.execute("PRAGMA table_info(spans)")}
-        for name, declared in _ADDED_COLUMNS:
-            if name not in present:
-                connection.execute(f"ALTER TABLE spans ADD COLUMN {name} {declared}")
-        connection.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+        for name, declared in _missing_columns(connection):
+            connection.execute(f"ALTER TABLE spans ADD COLUMN {name} {declared}")
+        if version < _SCHEMA_VERSION:
+            connection.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")
         raise
+
+
+def _missing_columns(connection: sqlite3.Connection) -> list[tuple[str, str]]:
+    present = {row[1] for row in connection.execute("PRAGMA table_info(spans)")}
+    return [(name, declared) for name, declared in _ADDED_COLUMNS if name not in present]
+
+
+def _keeps_whole_spans(connection: sqlite3.Connection) -> bool:
+    """Whether the file has this schema's columns and tables (a read-only open of an older one
+    reads it as it is)."""
+    tables = connection.execute(
+        "SELECT COUNT(*) FROM sqlite_master "
+        "WHERE type = 'table' AND name IN ('resources', 'scopes')"
+    ).fetchone()[0]
+    return tables == 2 and not _missing_columns(connection)
 
 
 def _json_object(text: str | None) -> dict[str, Any] | None:
