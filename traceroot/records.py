@@ -14,13 +14,16 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import StatusCode
+from opentelemetry.trace import SpanKind, StatusCode
 
 from traceroot import semconv
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
     from opentelemetry.trace import Link
+
+
+_KIND_NAMES: Final = {kind: kind.name for kind in SpanKind}  # an enum's .name is slow to read
 
 
 class StoredSpan(NamedTuple):
@@ -68,7 +71,8 @@ def stored(span: ReadableSpan) -> StoredSpan:
     }
     parent = span.parent
     status = span.status.status_code
-    span_kind = span.kind.name
+    span_kind = _KIND_NAMES[span.kind]
+    resource = span.resource
     trace_state = context.trace_state
     links = span.links  # a copy each time it is read
     return StoredSpan(
@@ -87,7 +91,7 @@ def stored(span: ReadableSpan) -> StoredSpan:
         status_message=span.status.description,
         session_id=_text(attributes.get(semconv.SESSION_ID)),
         user_id=_text(attributes.get(semconv.USER_ID)),
-        service_name=_text(span.resource.attributes.get(semconv.SERVICE_NAME)),
+        service_name=_text(resource.attributes.get(semconv.SERVICE_NAME)),
         model=_text(
             attributes.get(semconv.GEN_AI_RESPONSE_MODEL)
             or attributes.get(semconv.GEN_AI_REQUEST_MODEL)
@@ -104,8 +108,8 @@ def stored(span: ReadableSpan) -> StoredSpan:
             for event in span.events
         ],
         span_kind=span_kind,
-        resource=span.resource.attributes,
-        resource_schema_url=span.resource.schema_url or None,
+        resource=resource.attributes,
+        resource_schema_url=resource.schema_url or None,
         scope=scope_record(span.instrumentation_scope),
         links=[link_record(link) for link in links] if links else (),
         trace_state=trace_state.to_header() if trace_state else None,
