@@ -5,6 +5,7 @@
     traceroot show TRACE_ID [--verbose]     # a unique prefix of the id is enough; -v: the chat
     traceroot tail                          # each trace as it completes, until Ctrl-C
     traceroot export [--endpoint URL] [--header K=V ...] [--header-env K=ENV_VAR ...]
+    traceroot export --format otlp-json [--output FILE]   # OTLP/JSON lines, to stdout or FILE
     traceroot doctor                        # configuration, where spans go, each integration
 
 Read commands take ``--json`` and ``--store PATH``. Problems (no store yet, an unknown trace, a
@@ -177,6 +178,10 @@ def export(arguments: argparse.Namespace) -> int:
     from traceroot import endpoints
     from traceroot.replay import replay_store
 
+    if arguments.format == "otlp-json":
+        return _export_otlp_json(arguments)
+    if arguments.output is not None:
+        raise CommandError("--output goes with --format otlp-json (the default sends spans)")
     settings = config.load()
     endpoint = arguments.endpoint or settings.traceroot_endpoint()
     headers = {}
@@ -221,6 +226,45 @@ def export(arguments: argparse.Namespace) -> int:
         summary = f"exported {result.sent} spans to {printable(shown)}"
         print(summary + "".join(f"; {problem}" for problem in problems))
     return 1 if result.failed else 0
+
+
+def _export_otlp_json(arguments: argparse.Namespace) -> int:
+    """The store as OTLP/JSON lines, to stdout, or to a file created readable by its owner only
+    (spans hold prompts and outputs); with a file, a summary on stdout."""
+    from traceroot.replay import write_otlp_json
+
+    sending = [
+        option
+        for option, value in (
+            ("--endpoint", arguments.endpoint),
+            ("--header", arguments.header),
+            ("--header-env", arguments.header_env),
+        )
+        if value
+    ]
+    if sending:
+        raise CommandError(f"{sending[0]} is for sending; --format otlp-json writes a file")
+
+    def warn_skipped(first: str) -> None:
+        print(
+            "traceroot: warning: skipping rows that cannot be read as spans, first "
+            + printable(first),
+            file=sys.stderr,
+        )
+
+    store = _store(arguments)
+    if arguments.output is None:
+        write_otlp_json(store, sys.stdout, on_skip=warn_skipped)
+        return 0
+    descriptor = os.open(arguments.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(descriptor, "w", encoding="utf-8") as stream:
+        result = write_otlp_json(store, stream, on_skip=warn_skipped)
+    if arguments.json:
+        _print_json({"output": arguments.output, "written": result.sent, "skipped": result.skipped})
+    else:
+        skipped = f"; {result.skipped} unreadable rows skipped" if result.skipped else ""
+        print(f"wrote {result.sent} spans to {printable(arguments.output)}{skipped}")
+    return 0
 
 
 def _pair(text: str, option: str, shape: str) -> tuple[str, str]:
@@ -408,7 +452,16 @@ def _parser() -> argparse.ArgumentParser:
     command = reader("tail", "print each trace as it completes, until interrupted")
     command.add_argument("--interval", type=float, default=0.5, help=argparse.SUPPRESS)
     command.set_defaults(run=tail)
-    command = reader("export", "replay the stored spans to an OTLP/HTTP endpoint")
+    command = reader(
+        "export", "replay the stored spans to an OTLP/HTTP endpoint, or write them as OTLP/JSON"
+    )
+    command.add_argument(
+        "--format",
+        choices=("otlp-http", "otlp-json"),
+        default="otlp-http",
+        help="otlp-http: send (the default); otlp-json: write OTLP/JSON, one request per line",
+    )
+    command.add_argument("--output", help="with --format otlp-json: the file (default: stdout)")
     command.add_argument(
         "--endpoint",
         help="e.g. http://127.0.0.1:4318/v1/traces (default: TraceRoot, with TRACEROOT_API_KEY)",
