@@ -1,61 +1,50 @@
 """Version ranges like ``">=1.0,<3"``, checked against an installed distribution.
 
-Only release numbers are compared (``1.2.3rc1`` counts as ``1.2.3``); that is all an integration's
-supported range needs, and it spares a dependency on ``packaging``.
+The range is a PEP 440 specifier, and ``packaging`` answers it, so an integration's range means
+here what it means to pip. ``packaging`` is imported by :func:`satisfies` only: that runs when a
+framework is imported and about to be patched, never for ``import traceroot`` or ``instrument()``
+alone, which have a start-up budget to keep.
 """
 
 from __future__ import annotations
 
-import operator
 import re
-from collections.abc import Callable
 from importlib import metadata
 
-_CLAUSE = re.compile(r"^\s*(>=|<=|==|!=|>|<|~=)\s*([0-9][0-9.]*)")
-_RELEASE = re.compile(r"^\s*v?([0-9]+(?:\.[0-9]+)*)")
-_OPERATORS: dict[str, Callable[[tuple[int, ...], tuple[int, ...]], bool]] = {
-    ">=": operator.ge,
-    "<=": operator.le,
-    ">": operator.gt,
-    "<": operator.lt,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
-
-
-def release(version: str) -> tuple[int, ...]:
-    """``"1.40.2.post1"`` -> ``(1, 40, 2)``; unparseable versions give ``()``."""
-    match = _RELEASE.match(version)
-    if match is None:
-        return ()
-    return tuple(int(part) for part in match.group(1).split("."))
-
-
-def _padded(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    width = max(len(a), len(b))
-    return a + (0,) * (width - len(a)), b + (0,) * (width - len(b))
+# The leading release number of a version packaging cannot parse (a vendor's "2.1.0-custom").
+_LEADING_RELEASE = re.compile(r"^\s*v?([0-9]+(?:\.[0-9]+)*)")
 
 
 def satisfies(version: str, spec: str) -> bool:
-    """Whether ``version`` is inside every comma-separated clause of ``spec`` (empty: any)."""
-    installed = release(version)
-    for clause in filter(None, (part.strip() for part in spec.split(","))):
-        match = _CLAUSE.match(clause)
-        if match is None or not installed:
+    """Whether ``version`` is inside ``spec`` (empty: any version).
+
+    A pre-release or development release counts as the release it leads to: ``2.0.0rc1`` is
+    outside ``<2`` and ``1.5.0b1`` inside ``>=1.5``, so a user trying a framework's next version
+    early is traced exactly as they will be on its release. A version ``packaging`` cannot parse
+    is judged by its leading release number (``2.1.0-custom`` as ``2.1.0``), and one without any,
+    like a range ``packaging`` cannot parse, is outside: the caller skips the integration with a
+    warning, never an exception.
+
+    >>> satisfies("0.3.5", "==0.3.*")
+    True
+    """
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        specifiers = SpecifierSet(spec)
+    except InvalidSpecifier:
+        return False
+    try:
+        parsed = Version(version)
+    except InvalidVersion:
+        leading = _LEADING_RELEASE.match(version)
+        if leading is None:
             return False
-        op, bound_text = match.groups()
-        bound = release(bound_text)
-        if op == "~=":
-            # Compatible release: >= bound, and the same prefix but for the last part.
-            prefix = bound[:-1] if len(bound) > 1 else bound
-            ok = _padded(installed, bound)[0] >= _padded(installed, bound)[1]
-            if not ok or installed[: len(prefix)] != prefix:
-                return False
-            continue
-        left, right = _padded(installed, bound)
-        if not _OPERATORS[op](left, right):
-            return False
-    return True
+        parsed = Version(leading.group(1))
+    if parsed.is_prerelease:
+        parsed = Version(parsed.base_version)
+    return specifiers.contains(parsed, prereleases=True)
 
 
 def installed_version(distribution: str) -> str | None:

@@ -23,7 +23,7 @@ class LangChainIntegration(BaseIntegration):
     name = "langchain"
     modules = ("langchain_core",)
     distribution = "langchain-core"
-    supported = ">=0.3,<2"
+    supported = ">=1.4.8,<2"
     targets = (
         PatchTarget(
             "langchain_core.runnables.config",

@@ -18,7 +18,7 @@ class OpenAIIntegration(BaseIntegration):
     name = "openai"
     modules = ("openai",)
     distribution = "openai"
-    supported = ">=1.0,<4"
+    supported = ">=1.92,<4"
     targets = (
         # ``overrides``: OpenInference patches ``request`` on the client classes themselves; where
         # it came first, its patch is wrapped too, so every call still makes traceroot's span.
