@@ -7,6 +7,7 @@
     traceroot export [--endpoint URL] [--header K=V ...] [--header-env K=ENV_VAR ...]
     traceroot export --format otlp-json [--output FILE]   # OTLP/JSON lines, to stdout or FILE
     traceroot doctor                        # configuration, where spans go, each integration
+    traceroot ui [--port N] [--no-open]     # the store in a web browser, on 127.0.0.1
 
 Read commands take ``--json`` and ``--store PATH``. Problems (no store yet, an unknown trace, a
 locked or corrupt file) print one line and exit non-zero, never a traceback.
@@ -417,6 +418,26 @@ def _destination(settings: config.Settings) -> str:
     return "the app's own span processors"
 
 
+def ui(arguments: argparse.Namespace) -> int:
+    from traceroot.ui import server
+
+    try:
+        return server.run(
+            arguments.store or config.load().store_path,
+            host=arguments.host,
+            port=arguments.port,
+            allow_remote=arguments.allow_remote,
+            open_browser=not arguments.no_open,
+        )
+    except server.RemoteRefusedError as refused:
+        raise CommandError(str(refused)) from refused
+    except OSError as error:  # the port is taken, or the address is not this machine's
+        raise CommandError(
+            f"cannot serve on {arguments.host}:{arguments.port}: {error.strerror or error} "
+            "(--port 0 picks a free port)"
+        ) from error
+
+
 def _colour(arguments: argparse.Namespace) -> bool:
     return not arguments.json and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
@@ -474,6 +495,17 @@ def _parser() -> argparse.ArgumentParser:
         help="KEY=ENV_VAR: the header's value read from ENV_VAR, off the process list",
     )
     command.set_defaults(run=export)
+    command = commands.add_parser("ui", help="browse the local store in a web browser")
+    command.add_argument("--store", help="the local store (default: TRACEROOT_STORE_PATH)")
+    command.add_argument("--port", type=int, default=7777, help="0: any free port (default 7777)")
+    command.add_argument("--host", default="127.0.0.1", help="the address to bind (default local)")
+    command.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="let --host be an address other machines reach (they read every prompt)",
+    )
+    command.add_argument("--no-open", action="store_true", help="do not open a browser")
+    command.set_defaults(run=ui)
     command = commands.add_parser("doctor", help="configuration, destination and integrations")
     command.add_argument("--json", action="store_true", help="machine-readable output")
     command.set_defaults(run=doctor)
