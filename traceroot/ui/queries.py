@@ -93,9 +93,10 @@ def _root_conditions(filters: Filters, alias: str = "r") -> tuple[list[str], lis
             f"{alias}.trace_id IN (SELECT trace_id FROM spans t WHERE "
             "t.name LIKE ? ESCAPE '\\' OR t.attributes LIKE ? ESCAPE '\\' "
             "OR t.session_id LIKE ? ESCAPE '\\' OR t.user_id LIKE ? ESCAPE '\\' "
-            "OR t.trace_id LIKE ? ESCAPE '\\')"
+            "OR t.trace_id LIKE ? ESCAPE '\\' OR t.status_message LIKE ? ESCAPE '\\' "
+            "OR t.events LIKE ? ESCAPE '\\')"
         )
-        parameters.extend([pattern] * 5)
+        parameters.extend([pattern] * 7)
     return where, parameters
 
 

@@ -265,7 +265,9 @@ def start(store_path: str, *, host: str = "127.0.0.1", port: int = 0) -> Viewer:
     """A server bound and serving in a daemon thread (for tests and embedding); ``port=0`` picks
     a free port, read back from ``.port``."""
     viewer = Viewer(store_path, host, port)
-    threading.Thread(target=viewer.serve_forever, name="traceroot-ui", daemon=True).start()
+    threading.Thread(
+        target=viewer.serve_forever, args=(0.05,), name="traceroot-ui", daemon=True
+    ).start()  # polled often, so shutdown() returns at once
     return viewer
 
 
