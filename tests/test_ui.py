@@ -504,3 +504,21 @@ def test_queries_use_the_store_indexes(store: Path) -> None:
         assert "spans_by_session" in plan(connection, grouped, [])
         trace = "SELECT * FROM spans WHERE trace_id = ? ORDER BY start_ns"
         assert "sqlite_autoindex_spans_1" in plan(connection, trace, ["x"])
+
+
+# -- the CLI's cost column -----------------------------------------------------------------------
+
+
+def test_cli_sessions_and_traces_show_cost_or_a_dash(store: Path) -> None:
+    priced = costs.available()
+    sessions = cli("sessions", "--store", str(store))
+    assert sessions.returncode == 0, sessions.stderr
+    lines = {line.split()[0]: line for line in sessions.stdout.splitlines()[1:]}
+    assert "—" in lines["s2"]  # an unknown model: no cost, not "$0"
+    assert ("$" in lines["s1"]) is priced
+    assert ("—" in lines["s1"]) is not priced
+    traces = cli("traces", "--store", str(store), "--json")
+    found = {row["root_name"]: row["cost"] for row in json.loads(traces.stdout)}
+    assert found["render"] is None
+    assert (found["agent"] is not None) is priced
+    assert "$0.000000" not in cli("traces", "--store", str(store)).stdout

@@ -64,8 +64,29 @@ def _when(nanoseconds: int | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _with_costs(store: Any, column: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row with its ``cost`` in USD (``None``: no price known, or no price table)."""
+    from traceroot import costs
+
+    found: dict[str, Any] = {}
+    if rows and costs.available():
+        from traceroot.ui import queries
+
+        with queries.connect(store.path) as connection:
+            calls = queries.model_calls(connection, column, [row[column] for row in rows])
+        found = {key: costs.total(each) for key, each in calls.items()}
+    return [{**row, "cost": found.get(row[column])} for row in rows]
+
+
+def _usd(cost: float | None) -> str:
+    if cost is None:
+        return "—"  # not known: never shown as a zero
+    return f"${cost:.2f}" if cost >= 1 else f"${cost:.6f}"
+
+
 def sessions(arguments: argparse.Namespace) -> int:
-    rows = _store(arguments).sessions(limit=arguments.limit)
+    store = _store(arguments)
+    rows = _with_costs(store, "session_id", store.sessions(limit=arguments.limit))
     if arguments.json:
         _print_json(rows)
         return 0
@@ -73,20 +94,20 @@ def sessions(arguments: argparse.Namespace) -> int:
         print("no sessions yet (spans carry one inside using_attributes(session_id=...))")
         return 0
     header = f"{'session':<32} {'traces':>6} {'first seen':<19}  {'last seen':<19}"
-    print(f"{header} {'tokens':>8} {'errors':>6}")
+    print(f"{header} {'tokens':>8} {'cost':>10} {'errors':>6}")
     for row in rows:
         print(
             f"{printable(row['session_id'])[:32]:<32} {row['traces']:>6} "
             f"{_when(row['first_ns']):<19}  {_when(row['last_ns']):<19} "
-            f"{row['tokens'] or 0:>8} {row['errors'] or 0:>6}"
+            f"{row['tokens'] or 0:>8} {_usd(row['cost']):>10} {row['errors'] or 0:>6}"
         )
     return 0
 
 
 def traces(arguments: argparse.Namespace) -> int:
-    rows = _store(arguments).traces(
-        session_id=arguments.session, user_id=arguments.user, limit=arguments.limit
-    )
+    store = _store(arguments)
+    rows = store.traces(session_id=arguments.session, user_id=arguments.user, limit=arguments.limit)
+    rows = _with_costs(store, "trace_id", rows)
     if arguments.json:
         _print_json(rows)
         return 0
@@ -94,7 +115,8 @@ def traces(arguments: argparse.Namespace) -> int:
         print("no traces match")
         return 0
     print(
-        f"{'trace':<32}  {'root':<28} {'started':<19} {'ms':>8} {'spans':>5} {'tokens':>7}  session"
+        f"{'trace':<32}  {'root':<28} {'started':<19} {'ms':>8} {'spans':>5} {'tokens':>7} "
+        f"{'cost':>10}  session"
     )
     for row in rows:
         duration = ((row["end_ns"] or 0) - (row["start_ns"] or 0)) / 1e6
@@ -102,7 +124,8 @@ def traces(arguments: argparse.Namespace) -> int:
         print(
             f"{printable(row['trace_id']):<32}  {printable(row['root_name'])[:28]:<28} "
             f"{_when(row['start_ns']):<19} {duration:>8.1f} {row['span_count']:>5} "
-            f"{row['tokens'] or 0:>7}  {printable(row['session_id'] or '-')}{errors}"
+            f"{row['tokens'] or 0:>7} {_usd(row['cost']):>10}  "
+            f"{printable(row['session_id'] or '-')}{errors}"
         )
     return 0
 

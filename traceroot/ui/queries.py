@@ -172,6 +172,26 @@ def _call(row: sqlite3.Row) -> costs.Usage:
     )
 
 
+def model_calls(
+    connection: sqlite3.Connection, column: str, keys: Sequence[str]
+) -> dict[str, list[costs.Usage]]:
+    """The model calls (spans with usage) of each session or trace: ``column`` is
+    ``session_id`` or ``trace_id``; read along that column's index."""
+    if column not in ("session_id", "trace_id"):
+        raise ValueError(column)
+    found: dict[str, list[costs.Usage]] = {key: [] for key in keys}
+    for chunk in _chunks(list(keys)):
+        rows = connection.execute(
+            f"SELECT {column} AS key, model, input_tokens, output_tokens, start_ns, "
+            f"{_usage_columns()} FROM spans WHERE {column} IN ({_marks(chunk)}) "
+            "AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)",
+            chunk,
+        )
+        for row in rows:
+            found[row["key"]].append(_call(row))
+    return found
+
+
 def session_rows(
     connection: sqlite3.Connection, filters: Filters, *, limit: int, offset: int = 0
 ) -> list[dict[str, Any]]:
