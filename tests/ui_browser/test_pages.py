@@ -93,9 +93,9 @@ def page(browser: Any, base_url: str) -> Iterator[Any]:
     opened.on("pageerror", lambda error: opened.errors.append(str(error)))
     opened.on(
         "request",
-        lambda request: None
-        if request.url.startswith(base_url)
-        else opened.elsewhere.append(request.url),
+        lambda request: (
+            None if request.url.startswith(base_url) else opened.elsewhere.append(request.url)
+        ),
     )
     yield opened
     assert opened.errors == []
@@ -129,8 +129,11 @@ def test_sessions_to_a_session_to_a_trace_to_a_model_call(
     turns = page.locator("section.turn")
     turns.first.wait_for(timeout=WAIT_MS)
     assert turns.count() == 2
-    assert turns.nth(0).locator(".bubble.user").inner_text().endswith(
-        "What's the weather in San Francisco?"
+    assert (
+        turns.nth(0)
+        .locator(".bubble.user")
+        .inner_text()
+        .endswith("What's the weather in San Francisco?")
     )
     assert turns.nth(1).locator(".bubble.user").inner_text().endswith("And what time is it there?")
     assert "Sunny and 21 C" in turns.nth(0).locator(".bubble.assistant").inner_text()
