@@ -189,3 +189,20 @@ def test_a_trace_written_while_the_page_is_open_appears(
     observed(store_dir, "late-session", "written while you watched")
     page.locator('table.list tr[data-id="late-session"]').wait_for(timeout=WAIT_MS)
     assert "written while you watched" in page.locator('tr[data-id="late-session"]').inner_text()
+
+
+def test_a_page_opened_before_any_store_exists_fills_in_when_one_appears(
+    browser: Any, tmp_path: Path
+) -> None:
+    viewer = server.start(str(tmp_path / ".traceroot" / "traces.db"))
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{viewer.port}/")
+        page.get_by_text("no traces yet").wait_for(timeout=WAIT_MS)
+        observed(tmp_path, "first-ever", "hello")
+        page.locator('table.list tr[data-id="first-ever"]').wait_for(timeout=WAIT_MS)
+    finally:
+        context.close()
+        viewer.shutdown()
+        viewer.server_close()

@@ -7,7 +7,7 @@
 
 const POLL_MS = 3000;
 const main = document.getElementById("main");
-const state = { cursor: 0, view: null, render: null, lastPoll: null };
+const state = { cursor: 0, view: null, render: null, failed: false };
 
 // -- building elements (text only) -------------------------------------------------------------
 function el(tag, props, ...children) {
@@ -19,6 +19,7 @@ function el(tag, props, ...children) {
     else if (key === "href") node.setAttribute("href", route(value));
     else if (key === "onclick") node.addEventListener("click", value);
     else if (key === "title") node.title = String(value);
+    else if (key === "tabindex") node.tabIndex = Number(value);
     else if (key.startsWith("data-")) node.setAttribute(key, String(value));
     else if (key === "type" || key === "value" || key === "placeholder" || key === "name") node[key] = value;
     else throw new Error("unexpected property " + key);
@@ -121,12 +122,14 @@ async function show() {
   const views = { sessions: listView, users: listView, traces: listView, session: sessionView, trace: traceView };
   const view = views[where.name] || listView;
   state.view = where;
+  state.failed = false;
   clear(main);
   try {
     await view(where);
   } catch (error) {
     clear(main).appendChild(problem(error));
     state.render = null;
+    state.failed = true; // shown again once the store answers (it may not exist yet)
   }
 }
 
@@ -388,12 +391,18 @@ function traceBody(page, selected) {
     name.style.paddingLeft = `${Math.min(span.depth, 30) * 14 + 4}px`;
     const row = el(
       "div",
-      { class: "row", "data-span": span.span_id, title: span.name },
+      { class: "row", "data-span": span.span_id, title: span.name, tabindex: 0 },
       name,
       el("div", { class: "timeline" }, bar),
       el("div", { class: "dur", text: duration(span.duration_ms) }),
     );
     row.addEventListener("click", () => select(span, row));
+    row.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        select(span, row);
+      }
+    });
     rows.appendChild(row);
     if (!first || span.span_id === selected) first = [span, row];
   }
@@ -458,10 +467,12 @@ function chat(messages) {
 async function poll() {
   try {
     const body = await api("poll", { since: state.cursor });
-    const changed = state.cursor && body.cursor !== state.cursor;
+    const changed = body.cursor !== state.cursor;
+    const first = !state.cursor;
     state.cursor = body.cursor;
     document.getElementById("live").classList.remove("stale");
-    if (changed && state.render) await state.render();
+    if (changed && state.failed) await show();
+    else if (changed && !first && state.render) await state.render();
   } catch (error) {
     document.getElementById("live").classList.add("stale");
   }
