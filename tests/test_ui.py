@@ -206,6 +206,35 @@ def test_list_filters(viewer: server.Viewer, query: str, expected: list[str]) ->
         assert page["rows"][0]["traces"] == 2  # a filter picks sessions; it does not cut them
 
 
+def test_text_and_tags_beyond_ascii_are_found(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    write(
+        path,
+        [
+            row(
+                1,
+                1,
+                session_id="unicode",
+                attributes={
+                    semconv.SPAN_OUTPUT: json.dumps('un café "serré"'),
+                    semconv.SPAN_TAGS: ["émoji-🙂", 'say "hi"'],
+                },
+            ),
+            row(2, 1, session_id="other", attributes={semconv.SPAN_TAGS: ["plain"]}),
+        ],
+    )
+    with queries.connect(str(path)) as connection:
+        for filters in (
+            queries.Filters(text="café"),
+            queries.Filters(text='"serré"'),
+            queries.Filters(tag="émoji-🙂"),
+            queries.Filters(tag='say "hi"'),
+        ):
+            rows = queries.session_rows(connection, filters, limit=10)
+            assert [r["session_id"] for r in rows] == ["unicode"], filters
+        assert queries.session_rows(connection, queries.Filters(tag="émoji"), limit=10) == []
+
+
 def test_users_and_traces(viewer: server.Viewer) -> None:
     users = get_json(viewer, "/api/users")
     assert [(u["user_id"], u["sessions"], u["traces"]) for u in users["rows"]] == [

@@ -8,9 +8,10 @@ scan; the lists without them do not.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Final, NamedTuple
 
@@ -59,6 +60,14 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _escaped_forms(text: str) -> list[str]:
+    """``text`` as it may stand in JSON: as is, escaped once, escaped twice."""
+    forms = [text]
+    for _ in range(2):
+        forms.append(json.dumps(forms[-1])[1:-1])
+    return list(dict.fromkeys(forms))
+
+
 def _root_conditions(filters: Filters, alias: str = "r") -> tuple[list[str], list[Any]]:
     """Conditions on a trace's root span (session and user are stamped on every span, the root
     included); tag and text match any span of the trace."""
@@ -81,22 +90,30 @@ def _root_conditions(filters: Filters, alias: str = "r") -> tuple[list[str], lis
             f"EXISTS (SELECT 1 FROM json_each(t.attributes, '$.\"{key}\"') WHERE value = ?)"
             for key in _TAG_KEYS
         )
-        # The LIKE is a cheap first pass: JSON is parsed only for rows holding the text.
+        # A cheap first pass where the tag's JSON form is certain (plain ASCII: the same however
+        # the writer escapes): only rows holding it are parsed.
+        quoted = json.dumps(filters.tag)
+        first_pass = "t.attributes LIKE ? ESCAPE '\\' AND " if quoted.isascii() else ""
         where.append(
-            f"{alias}.trace_id IN (SELECT trace_id FROM spans t "
-            f"WHERE t.attributes LIKE ? ESCAPE '\\' AND ({tagged}))"
+            f"{alias}.trace_id IN (SELECT trace_id FROM spans t WHERE {first_pass}({tagged}))"
         )
-        parameters.extend([_like(filters.tag), *[filters.tag] * len(_TAG_KEYS)])
+        if first_pass:
+            parameters.append(_like(quoted))
+        parameters.extend([filters.tag] * len(_TAG_KEYS))
     if filters.text:
         pattern = _like(filters.text)
+        # Attributes are JSON text, and a recorded input or output is JSON inside it: a quote, a
+        # backslash or a non-ASCII character may be stored escaped once or twice.
+        forms = _escaped_forms(filters.text)
+        in_attributes = " OR ".join(["t.attributes LIKE ? ESCAPE '\\'"] * len(forms))
         where.append(
             f"{alias}.trace_id IN (SELECT trace_id FROM spans t WHERE "
-            "t.name LIKE ? ESCAPE '\\' OR t.attributes LIKE ? ESCAPE '\\' "
+            f"t.name LIKE ? ESCAPE '\\' OR {in_attributes} "
             "OR t.session_id LIKE ? ESCAPE '\\' OR t.user_id LIKE ? ESCAPE '\\' "
             "OR t.trace_id LIKE ? ESCAPE '\\' OR t.status_message LIKE ? ESCAPE '\\' "
             "OR t.events LIKE ? ESCAPE '\\')"
         )
-        parameters.extend([pattern] * 7)
+        parameters.extend([pattern, *map(_like, forms), *[pattern] * 5])
     return where, parameters
 
 
@@ -259,24 +276,29 @@ def stats(connection: sqlite3.Connection, filters: Filters) -> dict[str, Any]:
     """Over the traces a list's filters select: count, latency p50/p95 (root durations, ms) and
     token totals."""
     sql, parameters = _roots_sql(filters, "r.trace_id, r.end_ns - r.start_ns AS duration")
-    durations = sorted(row["duration"] for row in connection.execute(sql, parameters))
+    roots = connection.execute(sql, parameters).fetchall()
+    durations = sorted(row["duration"] for row in roots)
     where, _ = _root_conditions(filters)
-    if where:
-        traced, parameters = _roots_sql(filters, "r.trace_id")
-        tokens_sql = f"FROM spans WHERE trace_id IN ({traced})"
-    else:
-        tokens_sql, parameters = "FROM spans", []
-    (row,) = connection.execute(
-        f"SELECT SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens "
-        f"{tokens_sql}",
-        parameters,
-    ).fetchall()
+    input_tokens = output_tokens = 0
+    # Filtered: the matched traces' spans, by the primary key (the filters are not run twice);
+    # unfiltered: one pass over the table.
+    chunks: Iterable[list[str] | None] = (
+        _chunks([row["trace_id"] for row in roots]) if where else [None]
+    )
+    for chunk in chunks:
+        clause = "" if chunk is None else f" WHERE trace_id IN ({_marks(chunk)})"
+        (row,) = connection.execute(
+            f"SELECT SUM(input_tokens) AS i, SUM(output_tokens) AS o FROM spans{clause}",
+            chunk or [],
+        ).fetchall()
+        input_tokens += row["i"] or 0
+        output_tokens += row["o"] or 0
     return {
         "traces": len(durations),
         "p50_ms": _percentile(durations, 0.50),
         "p95_ms": _percentile(durations, 0.95),
-        "input_tokens": row["input_tokens"] or 0,
-        "output_tokens": row["output_tokens"] or 0,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
     }
 
 
