@@ -350,9 +350,9 @@ def _tree_order(spans: list[StoredSpan]) -> list[tuple[StoredSpan, int]]:
 
 
 def _record(row: sqlite3.Row) -> StoredSpan:
-    # Fields the record may gain beyond the columns read here start as None.
-    values: dict[str, Any] = dict.fromkeys(StoredSpan._fields)
-    values.update(dict(row))
+    """The record from the first schema's columns (any store has them); the later fields keep
+    their defaults."""
+    values = dict(row)
     values["attributes"] = _attributes(values["attributes"])
     events = _loads(values["events"])
     values["events"] = events if isinstance(events, list) else []
