@@ -22,13 +22,16 @@ import pytest
 
 from traceroot.ui import server
 
-from ..conftest import run_python, run_script
+from ..conftest import REQUIRED_ENV, required, run_python, run_script
 
-sync_api = pytest.importorskip("playwright.sync_api")
+# The ui tox env requires both (TRACEROOT_REQUIRE_FRAMEWORKS names them): there a missing one fails.
+sync_api = required("playwright.sync_api")
 CHROMIUM = os.environ.get("TRACEROOT_CHROMIUM") or next(
     (found for name in ("chromium", "chromium-browser") if (found := shutil.which(name))), None
 )
 if CHROMIUM is None:
+    if "chromium" in os.environ.get(REQUIRED_ENV, ""):
+        raise RuntimeError("no Chromium binary: apt-get install chromium")
     pytest.skip("no Chromium binary (apt-get install chromium)", allow_module_level=True)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
