@@ -295,9 +295,10 @@ def _enabled(env: Mapping[str, str], default: bool, sdk_enabled: bool) -> bool:
     """``TRACEROOT_ENABLED`` when it is set (a bad value: the default); else off under
     ``OTEL_SDK_DISABLED=true``, like everything else built on the OpenTelemetry SDK."""
     raw = env.get(ENABLED)
+    otel = default and sdk_enabled
     if _text(raw) is not None:
-        return parse_bool(ENABLED, raw, default)
-    return default and sdk_enabled
+        return parse_bool(ENABLED, raw, otel)  # a bad value: what the OTel setting says
+    return otel
 
 
 def _otel_sdk_enabled(env: Mapping[str, str]) -> bool:
@@ -332,9 +333,12 @@ _OTEL_CONTENT_MODES: Final = {
 def _capture_content(env: Mapping[str, str], default: bool) -> bool:
     """``TRACEROOT_CAPTURE_CONTENT`` when it is set; else OpenTelemetry's GenAI setting."""
     raw = env.get(CAPTURE_CONTENT)
-    if _text(raw) is not None:
+    if raw is not None and raw.strip().lower() in _TRUE + _FALSE:
         return parse_bool(CAPTURE_CONTENT, raw, default)
-    return _otel_capture_content(env.get(OTEL_CAPTURE_MESSAGE_CONTENT), default)
+    otel = _otel_capture_content(env.get(OTEL_CAPTURE_MESSAGE_CONTENT), default)
+    if _text(raw) is not None:
+        parse_bool(CAPTURE_CONTENT, raw, otel)  # its warning; a bad value: the OTel setting
+    return otel
 
 
 def _otel_capture_content(raw: str | None, default: bool) -> bool:

@@ -43,17 +43,61 @@ added_by_traceroot: weakref.WeakSet[SpanProcessor] = weakref.WeakSet()
 def provider_exports(provider: TracerProvider) -> list[Export]:
     """The exporting processors on ``provider`` that traceroot did not add, read from the SDK's
     processor list (``SimpleSpanProcessor``/``BatchSpanProcessor`` and any processor holding an
-    exporter the same way)."""
-    multi = getattr(provider, "_active_span_processor", None)
-    processors = getattr(multi, "_span_processors", ())
-    exports = []
-    for processor in processors:
+    exporter the same way, also inside a multi-span processor the app added as one)."""
+    return [
+        Export(type(exporter).__name__, _place_of(exporter))
+        for exporter in (_exporter_of(processor) for processor in _exporting(provider))
+        if exporter is not None
+    ]
+
+
+def read_through(provider: TracerProvider, place: str) -> int:
+    """Have the app's exporters to ``place`` read other tracers' GenAI spans as traceroot's own
+    exporters do (one usage-carrying span per model call, traceroot's names): where traceroot
+    adds no exporter of its own because the app already sends there, the app's is the only way
+    out. Returns how many exporters now read."""
+    from traceroot.foreign import ReadingExporter
+
+    wrapped = 0
+    for processor in _exporting(provider):
+        exporter = _exporter_of(processor)
+        if exporter is None or not _same_place(place, _place_of(exporter)):
+            continue
+        holder, attribute = _exporter_slot(processor)
+        current = getattr(holder, attribute, None)
+        if holder is not None and not isinstance(current, ReadingExporter):
+            # One attribute assignment: the export thread picks it up at its next batch.
+            try:
+                setattr(holder, attribute, ReadingExporter(exporter))
+            except AttributeError:
+                continue  # a processor of another make that will not take it: left as it is
+        wrapped += 1
+    return wrapped
+
+
+def _exporting(processor_or_provider: object) -> list[object]:
+    """The span processors under ``processor_or_provider`` that traceroot did not add, multi-span
+    processors (the SDK's synchronous and concurrent ones) opened up."""
+    multi = getattr(processor_or_provider, "_active_span_processor", processor_or_provider)
+    found: list[object] = []
+    for processor in getattr(multi, "_span_processors", ()):
         if processor in added_by_traceroot:
             continue
-        exporter = _exporter_of(processor)
-        if exporter is not None:
-            exports.append(Export(type(exporter).__name__, _place_of(exporter)))
-    return exports
+        if hasattr(processor, "_span_processors"):
+            found.extend(_exporting(processor))
+        else:
+            found.append(processor)
+    return found
+
+
+def _exporter_slot(processor: object) -> tuple[object | None, str]:
+    """Where ``processor`` keeps its exporter: the object and the attribute name."""
+    batch = getattr(processor, "_batch_processor", None)  # Batch from SDK 1.33 on, whose
+    if getattr(batch, "_exporter", None) is not None:  # span_exporter is a read-only view
+        return batch, "_exporter"
+    if getattr(processor, "span_exporter", None) is not None:  # Simple; Batch before SDK 1.33
+        return processor, "span_exporter"
+    return None, ""
 
 
 def _exporter_of(processor: object) -> SpanExporter | None:
@@ -61,9 +105,8 @@ def _exporter_of(processor: object) -> SpanExporter | None:
 
     from traceroot.foreign import ReadingExporter
 
-    exporter = getattr(processor, "span_exporter", None)  # Simple; Batch before SDK 1.33
-    if exporter is None:  # Batch from SDK 1.33 on keeps it in a shared batching helper
-        exporter = getattr(getattr(processor, "_batch_processor", None), "_exporter", None)
+    holder, attribute = _exporter_slot(processor)
+    exporter = getattr(holder, attribute, None) if holder is not None else None
     while isinstance(exporter, ReadingExporter):  # the app's exporter, read as traceroot reads
         exporter = exporter.exporter
     return exporter if isinstance(exporter, SpanExporter) else None
@@ -84,6 +127,11 @@ def _place_of(exporter: SpanExporter) -> str:
     if isinstance(exporter, InMemorySpanExporter):
         return "memory"
     return ""
+
+
+def same_place_as_joined(settings: Settings) -> str | None:
+    """Where traceroot's chosen exporter would send (an OTLP URL, a store file), if anywhere."""
+    return _would_send_to(settings.resolved_exporter(), settings)
 
 
 def choose_exporter(settings: Settings, joined: Sequence[Export]) -> tuple[str, str | None]:

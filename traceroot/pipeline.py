@@ -30,6 +30,8 @@ from traceroot.joined_provider import (
     describe_joined,
     listed,
     provider_exports,
+    read_through,
+    same_place_as_joined,
 )
 from traceroot.logs import logger, warn_once
 from traceroot.sampling import sample_rate_set, sampling_rule
@@ -299,6 +301,9 @@ def _build(settings: Settings) -> Pipeline:
     name, exporter, destination = _exporter(chosen, settings, statuses)
     if exporter is None and joined:
         destination = "the app's tracer provider's exporters: " + listed(joined)
+        place = same_place_as_joined(settings)
+        if no_exporter_because is not None and place is not None and provider is not None:
+            read_through(provider, place)
     export_processor: SpanProcessor | None = None
     delivery: DeliveringExporter | None = None
     paths: SpanPaths | None = None

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 
@@ -11,8 +12,15 @@ from traceroot.logs import warn_once
 
 
 def sample_rate_set(settings: Settings, env: Mapping[str, str] | None = None) -> bool:
+    """Whether a sample rate was given: a rate below 1, or ``TRACEROOT_SAMPLE_RATE`` set to a
+    number (a bad value, warned about where it is read, gives way to ``OTEL_TRACES_SAMPLER``)."""
     env = os.environ if env is None else env
-    return bool((env.get(SAMPLE_RATE) or "").strip()) or settings.sample_rate < 1.0
+    if settings.sample_rate < 1.0:
+        return True
+    try:
+        return math.isfinite(float((env.get(SAMPLE_RATE) or "").strip()))
+    except ValueError:
+        return False
 
 
 def sampling_rule(

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from importlib.machinery import PathFinder
 from typing import Any, Final, Protocol
 
+from traceroot.guard import report
 from traceroot.integrations.names import normalize_name
 
 GROUP: Final = "traceroot.integrations"
@@ -79,23 +80,34 @@ class BuiltIn:
 def discover() -> dict[str, PluginReference]:
     """Every plugin of the group by normalised name: traceroot's own and any installed package's."""
     found: dict[str, PluginReference] = {}
-    if others_may_register(sys.path, sys.meta_path):
-        from importlib import metadata
+    try:
+        scan = others_may_register(sys.path, sys.meta_path)
+    except Exception:  # noqa: BLE001 - an odd path entry: the full scan decides
+        scan = True
+    if scan:
+        try:
+            from importlib import metadata
 
-        for entry_point in metadata.entry_points(group=GROUP):
-            found.setdefault(normalize_name(entry_point.name), entry_point)
+            for entry_point in metadata.entry_points(group=GROUP):
+                found.setdefault(normalize_name(entry_point.name), entry_point)
+        except Exception as error:  # noqa: BLE001 - traceroot's own integrations still load
+            report("integration discovery", error)
     # Also where traceroot runs from a source tree, with no installed metadata of its own.
     for name, value in BUILT_IN.items():
         found.setdefault(name, BuiltIn(name, value))
     return found
 
 
-def others_may_register(paths: Iterable[str], finders: Iterable[object]) -> bool:
+def others_may_register(paths: Iterable[object], finders: Iterable[object]) -> bool:
     """False only when no distribution but traceroot's own on ``paths`` can register a plugin."""
     if any(_supplies_distributions(finder) for finder in finders):
         return True
     for path in paths:
-        directory = path or "."
+        if not isinstance(path, (str, os.PathLike)):
+            return True  # an entry of another kind (bytes): importlib.metadata decides
+        directory = os.fspath(path) or "."
+        if not isinstance(directory, str):
+            return True
         if directory.lower().endswith(".egg"):
             return True  # an egg keeps its metadata in EGG-INFO: leave it to importlib.metadata
         try:

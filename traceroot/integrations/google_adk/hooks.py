@@ -7,12 +7,14 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncGenerator, Callable
 from contextvars import Token
-from typing import Any, Final
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import Span
 
 from traceroot import semconv, stamping
+from traceroot.config import CAPTURE_CONTENT as TRACEROOT_CONTENT_ENV
+from traceroot.config import OTEL_CAPTURE_MESSAGE_CONTENT as CONTENT_ENV
 from traceroot.config import current as current_settings
 from traceroot.context import with_attributes
 from traceroot.guard import contained
@@ -21,7 +23,6 @@ from traceroot.integrations.base import BaseIntegration, Wrapper
 _preparing = contained("google_adk.run_config")
 _entering = contained("google_adk.run_context")
 # The app's own choice of where ADK puts message content (OpenTelemetry's GenAI setting).
-CONTENT_ENV: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 
 
 def run_async(integration: BaseIntegration) -> Wrapper:
@@ -46,9 +47,13 @@ def _with_content_mode(run_config: Any) -> Any:
 
     capture = current_settings().capture_content
     telemetry = run_config.telemetry if run_config is not None else None
+    app_mode = os.environ.get(CONTENT_ENV, "").strip()
+    if app_mode and not os.environ.get(TRACEROOT_CONTENT_ENV, "").strip():
+        # The app's OpenTelemetry content setting alone decided (EVENT_ONLY included): ADK reads
+        # it itself, with the meanings traceroot's spans-only view cannot hold.
+        return run_config
     if capture and (
-        os.environ.get(CONTENT_ENV, "").strip()
-        or (telemetry is not None and telemetry.capture_message_content is not None)
+        app_mode or (telemetry is not None and telemetry.capture_message_content is not None)
     ):
         return run_config
     mode = ContentCapturingMode.SPAN_ONLY if capture else ContentCapturingMode.NO_CONTENT
