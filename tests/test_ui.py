@@ -520,11 +520,14 @@ def plan(connection: sqlite3.Connection, sql: str, parameters: list[Any]) -> str
 
 def test_queries_use_the_store_indexes(store: Path) -> None:
     with queries.connect(str(store)) as connection:
-        sql, parameters = queries._roots_sql(queries.Filters(), "r.trace_id")
+        sql, parameters = queries._roots_sql(connection, queries.Filters(), "r.trace_id")
         assert "spans_by_start" in plan(connection, f"{sql} ORDER BY r.start_ns DESC", parameters)
-        sql, parameters = queries._roots_sql(queries.Filters(user="ada"), "r.trace_id")
+        sql, parameters = queries._roots_sql(connection, queries.Filters(user="ada"), "r.trace_id")
         assert "spans_by_user" in plan(connection, sql, parameters)
-        roots = "SELECT * FROM spans WHERE session_id = ? AND parent_id IS NULL ORDER BY start_ns"
+        roots = (
+            f"SELECT * FROM spans WHERE session_id = ? AND {queries.root(connection)} "
+            "ORDER BY start_ns"
+        )
         assert "spans_by_session" in plan(connection, roots, ["s1"])
         grouped = (
             "SELECT session_id, MAX(end_ns) AS last_ns FROM spans WHERE session_id IS NOT NULL "
@@ -551,3 +554,46 @@ def test_cli_sessions_and_traces_show_cost_or_a_dash(store: Path) -> None:
     assert found["render"] is None
     assert (found["agent"] is not None) is priced
     assert "$0.000000" not in cli("traces", "--store", str(store)).stdout
+
+
+def test_a_trace_below_a_remote_parent_is_listed(tmp_path: Path) -> None:
+    """A service's trace starts below another process's span (a propagated request): its local
+    root has a remote parent, and it is listed like any trace, with its session."""
+    from .conftest import run_script
+
+    result = run_script(
+        """
+        import traceroot
+        from opentelemetry import propagate
+        traceroot.instrument()
+
+        @traceroot.observe(type="agent", name="handle_request")
+        def handle_request(question):
+            return "answered"
+
+        incoming = {
+            "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            "baggage": "session.id=chat-43,user.id=ada",
+        }
+        from opentelemetry import context
+        token = context.attach(propagate.extract(incoming))
+        handle_request("hello")
+        context.detach(token)
+        traceroot.flush()
+        """,
+        cwd=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    running = server.start(str(tmp_path / ".traceroot" / "traces.db"))
+    try:
+        traces = get_json(running, "/api/traces")["rows"]
+        assert [t["trace_id"] for t in traces] == ["0af7651916cd43dd8448eb211c80319c"]
+        sessions = get_json(running, "/api/sessions")["rows"]
+        assert [(s["session_id"], s["user_id"], s["traces"]) for s in sessions] == [
+            ("chat-43", "ada", 1)
+        ]
+        turns = get_json(running, "/api/session?id=chat-43")
+        assert len(turns["turns"]) == 1
+    finally:
+        running.shutdown()
+        running.server_close()

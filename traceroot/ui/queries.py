@@ -41,15 +41,33 @@ class StoreMissingError(Exception):
     """There is no store at the path yet."""
 
 
+class StoreConnection(sqlite3.Connection):
+    """A read-only connection that knows how the store marks a trace's local root."""
+
+    # A trace's first span in this process: no parent, or a parent in another process (a request
+    # another service sent, its parent remote). Stores written before the remote flag existed
+    # know only the first kind.
+    root: str = "parent_id IS NULL"
+
+
+def root(connection: sqlite3.Connection, alias: str = "") -> str:
+    """The SQL condition that a span (``alias``: its table's alias) is its trace's local root."""
+    condition = getattr(connection, "root", StoreConnection.root)
+    return condition.replace("parent", f"{alias}.parent") if alias else condition
+
+
 @contextmanager
 def connect(path: str) -> Iterator[sqlite3.Connection]:
     """A read-only connection: the UI neither creates a store nor changes one."""
     if not os.path.exists(path):
         raise StoreMissingError(path)
     uri = f"file:{os.path.abspath(path)}?mode=ro"
-    connection = sqlite3.connect(uri, uri=True, timeout=_READ_TIMEOUT_S)
+    connection = sqlite3.connect(uri, uri=True, timeout=_READ_TIMEOUT_S, factory=StoreConnection)
     connection.row_factory = sqlite3.Row
     try:
+        columns = {row["name"] for row in connection.execute("PRAGMA table_info(spans)")}
+        if "parent_is_remote" in columns:
+            connection.root = "(parent_id IS NULL OR parent_is_remote = 1)"
         yield connection
     finally:
         connection.close()
@@ -117,10 +135,12 @@ def _root_conditions(filters: Filters, alias: str = "r") -> tuple[list[str], lis
     return where, parameters
 
 
-def _roots_sql(filters: Filters, columns: str) -> tuple[str, list[Any]]:
+def _roots_sql(
+    connection: sqlite3.Connection, filters: Filters, columns: str
+) -> tuple[str, list[Any]]:
     where, parameters = _root_conditions(filters)
     clause = "".join(f" AND {condition}" for condition in where)
-    return f"SELECT {columns} FROM spans r WHERE r.parent_id IS NULL{clause}", parameters
+    return f"SELECT {columns} FROM spans r WHERE {root(connection, 'r')}{clause}", parameters
 
 
 def trace_rows(
@@ -128,7 +148,7 @@ def trace_rows(
 ) -> list[dict[str, Any]]:
     """Traces, newest first: root name, input and output, session, user, duration, spans,
     tokens, errors and cost."""
-    sql, parameters = _roots_sql(filters, _SPAN_COLUMNS)
+    sql, parameters = _roots_sql(connection, filters, _SPAN_COLUMNS)
     roots = connection.execute(
         f"{sql} ORDER BY r.start_ns DESC LIMIT ? OFFSET ?", [*parameters, limit, offset]
     ).fetchall()
@@ -230,7 +250,7 @@ def _grouped(
     other = "user_id" if column == "session_id" else "session_id"
     where, parameters = _root_conditions(filters)
     if where:
-        matched, parameters = _roots_sql(filters, f"r.{column}")
+        matched, parameters = _roots_sql(connection, filters, f"r.{column}")
         restriction = f" AND s.{column} IN ({matched})"
     else:
         restriction = ""
@@ -275,7 +295,9 @@ def _grouped(
 def stats(connection: sqlite3.Connection, filters: Filters) -> dict[str, Any]:
     """Over the traces a list's filters select: count, latency p50/p95 (root durations, ms) and
     token totals."""
-    sql, parameters = _roots_sql(filters, "r.trace_id, r.end_ns - r.start_ns AS duration")
+    sql, parameters = _roots_sql(
+        connection, filters, "r.trace_id, r.end_ns - r.start_ns AS duration"
+    )
     roots = connection.execute(sql, parameters).fetchall()
     durations = sorted(row["duration"] for row in roots)
     where, _ = _root_conditions(filters)
@@ -313,7 +335,7 @@ def _percentile(ordered: list[int], fraction: float) -> float | None:
 def session_roots(connection: sqlite3.Connection, session_id: str) -> list[sqlite3.Row]:
     """A session's traces as their root spans, in the order they ran."""
     return connection.execute(
-        f"SELECT {_SPAN_COLUMNS} FROM spans WHERE session_id = ? AND parent_id IS NULL "
+        f"SELECT {_SPAN_COLUMNS} FROM spans WHERE session_id = ? AND {root(connection)} "
         "ORDER BY start_ns",
         (session_id,),
     ).fetchall()
@@ -336,7 +358,8 @@ def cursor(connection: sqlite3.Connection) -> int:
 def traces_written_since(connection: sqlite3.Connection, mark: int) -> list[str]:
     """Traces whose root span was written after ``mark``, oldest first."""
     rows = connection.execute(
-        "SELECT trace_id FROM spans WHERE rowid > ? AND parent_id IS NULL ORDER BY rowid LIMIT 100",
+        f"SELECT trace_id FROM spans WHERE rowid > ? AND {root(connection)} "
+        "ORDER BY rowid LIMIT 100",
         (mark,),
     )
     return [row["trace_id"] for row in rows]

@@ -188,7 +188,7 @@ def _first_and_last_roots(connection: sqlite3.Connection, session_id: str) -> li
     for order in ("", " DESC"):
         found.extend(
             connection.execute(
-                "SELECT attributes FROM spans WHERE session_id = ? AND parent_id IS NULL "
+                f"SELECT attributes FROM spans WHERE session_id = ? AND {queries.root(connection)} "
                 f"ORDER BY start_ns{order} LIMIT 1",
                 (session_id,),
             ).fetchall()
