@@ -256,6 +256,13 @@ class SpanStore:
                 self._current = _keeps_whole_spans(connection)
             return _RECORD_COLUMNS if self._current else _LEGACY_RECORD_COLUMNS
 
+    def root_condition(self) -> str:
+        """SQL saying a span is its trace's local root: it has no parent or, where the file
+        records it, its parent is in another process (a request another service sent)."""
+        if self.record_columns() == _RECORD_COLUMNS:
+            return "(parent_id IS NULL OR parent_is_remote = 1)"
+        return "parent_id IS NULL"
+
     def record(self, row: sqlite3.Row | Mapping[str, Any]) -> StoredSpan:
         """A row selected with :meth:`record_columns` read back as a record, its resource and
         scope filled in (read once per store, then shared). Raises ValueError (bad JSON) or

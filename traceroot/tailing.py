@@ -65,7 +65,7 @@ class TraceFeed:
             return []
         rows = store.query(
             "SELECT rowid AS row_number, trace_id, span_id FROM spans "
-            "WHERE rowid > ? AND parent_id IS NULL ORDER BY rowid LIMIT ?",
+            f"WHERE rowid > ? AND {store.root_condition()} ORDER BY rowid LIMIT ?",
             (self._after, _PAGE),
         )
         found = []
