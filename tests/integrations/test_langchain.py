@@ -19,8 +19,8 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda, RunnableParallel
 from langchain_core.tools import tool
 from opentelemetry.sdk.trace import ReadableSpan
-from packaging.version import Version
 from opentelemetry.trace import StatusCode
+from packaging.version import Version
 
 import traceroot
 from traceroot import observe, semconv, using_attributes
@@ -552,7 +552,8 @@ def test_interrupt_is_not_an_error(traced: Spans) -> None:
     graph = builder.compile(checkpointer=InMemorySaver())
     config = {"configurable": {"thread_id": "interrupted"}}
     graph.invoke({"answer": ""}, config=config)  # type: ignore[arg-type]
-    assert graph.get_state(config).next == ("ask_human",)  # paused there  # type: ignore[arg-type]
+    # paused at the node (invoke's result says so only from langgraph 0.4 on)
+    assert graph.get_state(config).next == ("ask_human",)  # type: ignore[arg-type]
     finished = one_trace(traced)
     root = traced.one("LangGraph")
     assert kind(root) == "agent"

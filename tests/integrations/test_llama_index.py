@@ -244,7 +244,9 @@ def test_long_inputs_and_outputs_are_bounded(traced: Spans) -> None:
         def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
             return [
                 # texts of their own: LlamaIndex before 0.14.19 returns one of equal texts
-                NodeWithScore(node=TextNode(text="x" * 4_998 + f"{i:02}", id_=f"n{i}"), score=1 - i / 100)
+                NodeWithScore(
+                    node=TextNode(text="x" * 4_998 + f"{i:02}", id_=f"n{i}"), score=1 - i / 100
+                )
                 for i in range(30)
             ]
 
