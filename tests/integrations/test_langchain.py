@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import sys
 from collections.abc import Iterator
+from importlib.metadata import version
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from langchain_core.runnables import RunnableLambda, RunnableParallel
 from langchain_core.tools import tool
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
+from packaging.version import Version
 
 import traceroot
 from traceroot import observe, semconv, using_attributes
@@ -278,6 +281,11 @@ def test_parallel_branches_in_thread_pools_nest_and_keep_the_session(traced: Spa
     assert {s.attributes[semconv.SESSION_ID] for s in finished} == {"parallel-s"}
 
 
+@pytest.mark.skipif(
+    sys.version_info < (3, 11) and Version(version("langchain-core")) < Version("1.4.8"),
+    reason="langchain-core before 1.4.8 streams child runs in the caller's own task on Python "
+    "3.10 and ends them in another: the run after an astream joins its trace (README)",
+)
 def test_astream_and_ainvoke(traced: Spans, caplog: pytest.LogCaptureFixture) -> None:
     chain = (
         ChatPromptTemplate.from_messages([("user", "{q}")])
@@ -435,8 +443,6 @@ def test_state_graph_with_sync_and_async_nodes(traced: Spans) -> None:
 
 
 def test_create_agent_two_tool_rounds(traced: Spans, openai_server: OpenAIServer) -> None:
-    from langchain.agents import create_agent
-
     @observe
     def lookup(city: str) -> str:
         return f"sunny in {city}"
@@ -485,13 +491,23 @@ def test_create_agent_two_tool_rounds(traced: Spans, openai_server: OpenAIServer
         assert kind(traced_span_by_id(finished, call.parent.span_id)) == "span"  # type: ignore[union-attr]
 
 
+def create_agent(model: Any, tools: list[Any]) -> Any:
+    """LangChain 1.x's agent; before it (langchain-core 0.3), LangGraph's prebuilt one, which
+    ``create_agent`` replaced, raising a tool's error as ``create_agent`` does."""
+    try:
+        from langchain.agents import create_agent as create
+    except ImportError:
+        from langgraph.prebuilt import ToolNode, create_react_agent
+
+        return create_react_agent(model, tools=ToolNode(tools, handle_tool_errors=False))
+    return create(model, tools=tools)
+
+
 def traced_span_by_id(finished: list[ReadableSpan], wanted: int) -> ReadableSpan:
     return next(s for s in finished if span_id(s) == wanted)
 
 
 def test_error_inside_a_tool(traced: Spans, openai_server: OpenAIServer) -> None:
-    from langchain.agents import create_agent
-
     error = ValueError("weather service down")
 
     @tool
@@ -535,8 +551,9 @@ def test_interrupt_is_not_an_error(traced: Spans) -> None:
     builder.add_edge("ask_human", END)
     graph = builder.compile(checkpointer=InMemorySaver())
     config = {"configurable": {"thread_id": "interrupted"}}
-    first = graph.invoke({"answer": ""}, config=config)  # type: ignore[arg-type]
-    assert "__interrupt__" in first
+    graph.invoke({"answer": ""}, config=config)  # type: ignore[arg-type]
+    # paused at the node (invoke's result says so only from langgraph 0.4 on)
+    assert graph.get_state(config).next == ("ask_human",)  # type: ignore[arg-type]
     finished = one_trace(traced)
     root = traced.one("LangGraph")
     assert kind(root) == "agent"

@@ -23,7 +23,7 @@ class LangChainIntegration(BaseIntegration):
     name = "langchain"
     modules = ("langchain_core",)
     distribution = "langchain-core"
-    supported = ">=1.4.8,<2"
+    supported = ">=0.3.86,<2"
     targets = (
         PatchTarget(
             "langchain_core.runnables.config",

@@ -17,7 +17,7 @@ class LlamaIndexIntegration(BaseIntegration):
     name = "llama_index"
     modules = ("llama_index.core",)
     distribution = "llama-index-core"
-    supported = ">=0.14.19,<1"
+    supported = ">=0.12.52,<1"
 
     def instrument(self) -> None:
         from traceroot.integrations.llama_index import handlers
