@@ -3,6 +3,7 @@ package's still found, and the quick pass never less complete than importlib.met
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import zipfile
@@ -111,6 +112,15 @@ def _isolated_site(tmp_path: Path) -> Path:
             os.symlink(folder, site / Path(folder).name)
     typing_file = Path(typing_extensions.__file__)
     os.symlink(typing_file, site / typing_file.name)
+    # Older OpenTelemetry on Python 3.10 imports the importlib_metadata backport (and zipp) itself.
+    for name in ("importlib_metadata", "zipp"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        source = Path(module.__file__ or "")
+        folder = source.parent if source.name == "__init__.py" else source
+        os.symlink(folder, site / folder.name)
     return site
 
 
