@@ -91,15 +91,25 @@ def test_what_the_quick_pass_cannot_read_goes_to_the_full_scan(tmp_path: Path) -
     assert others_may_register([str(tmp_path / "missing")], [PathFinder]) is False
     assert others_may_register([], [DistributionFinder(), PathFinder]) is True
     assert others_may_register([], [object(), PathFinder]) is False
+    # the importlib_metadata backport's finder reads sys.path as the standard one does
+    backport = type(
+        "MetadataPathFinder", (DistributionFinder,), {"__module__": "importlib_metadata"}
+    )
+    assert others_may_register([], [backport(), PathFinder]) is False
 
 
 PROBE = """
 import json, sys
+import opentelemetry.sdk.trace, opentelemetry.sdk.trace.export
+by_opentelemetry = "importlib.metadata" in sys.modules  # older versions read their entry points
 import traceroot
 traceroot.instrument()
 read_metadata = "importlib.metadata" in sys.modules  # before the status, which reads versions
+from traceroot.integrations import discovery
+scan = discovery.others_may_register(sys.path, sys.meta_path)
 status = {s.name: str(s.state) for s in traceroot.integrations_status()}
-print(json.dumps({"status": status, "metadata": read_metadata}))
+print(json.dumps({"status": status, "metadata": read_metadata and not by_opentelemetry,
+                  "scan": scan}))
 """
 
 
@@ -112,7 +122,16 @@ def _isolated_site(tmp_path: Path) -> Path:
             os.symlink(folder, site / Path(folder).name)
     typing_file = Path(typing_extensions.__file__)
     os.symlink(typing_file, site / typing_file.name)
-    # Older OpenTelemetry on Python 3.10 imports the importlib_metadata backport (and zipp) itself.
+    # Older OpenTelemetry loads its context through its own entry points: its metadata is needed
+    # (it declares no traceroot plugin), and on Python 3.10 the importlib_metadata backport.
+    for distribution in ("opentelemetry-api", "opentelemetry-sdk"):
+        try:
+            found = metadata.distribution(distribution)
+        except metadata.PackageNotFoundError:
+            continue
+        info = Path(str(getattr(found, "_path", "")))  # a PathDistribution's dist-info folder
+        if info.is_dir() and info.name.endswith(".dist-info"):
+            os.symlink(info, site / info.name)
     for name in ("importlib_metadata", "zipp"):
         try:
             module = importlib.import_module(name)
@@ -139,6 +158,7 @@ def _probe(site: Path, cwd: Path) -> dict[str, object]:
 def test_without_other_plugins_no_metadata_is_read(tmp_path: Path) -> None:
     site = _isolated_site(tmp_path)
     out = _probe(site, tmp_path)
+    assert out["scan"] is False, out
     assert out["metadata"] is False
     status = out["status"]
     assert isinstance(status, dict)

@@ -124,9 +124,18 @@ def others_may_register(paths: Iterable[object], finders: Iterable[object]) -> b
 
 
 def _supplies_distributions(finder: object) -> bool:
-    # The standard path finder reads sys.path, as the quick pass does; any other finder with
-    # distributions of its own (an import hook serving packages from elsewhere) is asked in full.
-    return finder is not PathFinder and callable(getattr(finder, "find_distributions", None))
+    # The standard path finder reads sys.path, as the quick pass does, and so does the
+    # importlib_metadata backport's (which installs itself when imported, as older OpenTelemetry
+    # does on Python 3.10); any other finder with distributions of its own (an import hook
+    # serving packages from elsewhere) is asked in full.
+    if finder is PathFinder or _is_backport_path_finder(finder):
+        return False
+    return callable(getattr(finder, "find_distributions", None))
+
+
+def _is_backport_path_finder(finder: object) -> bool:
+    kind = type(finder)
+    return kind.__name__ == "MetadataPathFinder" and kind.__module__ == "importlib_metadata"
 
 
 def _declares_group(name: str, path: str) -> bool:
