@@ -35,30 +35,10 @@ def tree(spans: Sequence[StoredSpan], *, verbose: bool = False, colour: bool = F
     any depth prints; past :data:`_MAX_INDENT` levels the indent stays put and each line says its
     depth instead.
     """
-    by_id = {span.span_id: span for span in spans}
-    children: dict[str | None, list[StoredSpan]] = {}
-    for span in spans:
-        parent = span.parent_id if span.parent_id in by_id else None
-        children.setdefault(parent, []).append(span)
-    for siblings in children.values():
-        siblings.sort(key=lambda s: s.start_ns, reverse=True)  # popped from the end: earliest first
-    unreached = sorted(spans, key=lambda s: s.start_ns, reverse=True)
-    roots = children.get(None) or unreached  # the earliest last
-    trace_context = context(roots[-1]) if roots else Context(None, None, (), None)
+    ordered = tree_order(spans)
+    trace_context = context(ordered[0][0]) if ordered else Context(None, None, (), None)
     lines = [header(spans[0].trace_id, trace_context) if spans else "trace (empty)"]
-    printed: set[str] = set()
-    stack = [(span, 0) for span in children.get(None, [])]
-    while stack or unreached:
-        if not stack:
-            # Spans whose parents form a loop (a corrupt store) are shown too, as roots.
-            span = unreached.pop()
-            if span.span_id not in printed:
-                stack.append((span, 0))
-            continue
-        span, depth = stack.pop()
-        if span.span_id in printed:
-            continue
-        printed.add(span.span_id)
+    for span, depth in ordered:
         indent = "  " * (min(depth, _MAX_INDENT) + 1)
         if depth > _MAX_INDENT:
             indent += f"(depth {depth}) "
@@ -66,8 +46,37 @@ def tree(spans: Sequence[StoredSpan], *, verbose: bool = False, colour: bool = F
         if verbose:
             shown = _differences(context(span), trace_context) + details(span)
             lines.extend(indent + "  " + detail for detail in shown)
-        stack.extend((child, depth + 1) for child in children.get(span.span_id, []))
     return "\n".join(lines) + "\n"
+
+
+def tree_order(spans: Sequence[StoredSpan]) -> list[tuple[StoredSpan, int]]:
+    """Each span with its depth, depth-first, children in start order; a span whose parent is
+    missing is a root, and spans whose parents form a loop (a corrupt store) come as roots too.
+    Walked with a stack of its own, not by recursion: a trace of any depth."""
+    by_id = {span.span_id: span for span in spans}
+    children: dict[str | None, list[StoredSpan]] = {}
+    for span in spans:
+        parent = span.parent_id if span.parent_id in by_id else None
+        children.setdefault(parent, []).append(span)
+    for siblings in children.values():
+        siblings.sort(key=lambda s: s.start_ns, reverse=True)  # popped from the end: earliest first
+    ordered: list[tuple[StoredSpan, int]] = []
+    seen: set[str] = set()
+    unreached = sorted(spans, key=lambda s: s.start_ns, reverse=True)
+    stack = [(span, 0) for span in children.get(None, [])]
+    while stack or unreached:
+        if not stack:
+            span = unreached.pop()
+            if span.span_id not in seen:
+                stack.append((span, 0))
+            continue
+        span, depth = stack.pop()
+        if span.span_id in seen:
+            continue
+        seen.add(span.span_id)
+        ordered.append((span, depth))
+        stack.extend((child, depth + 1) for child in children.get(span.span_id, []))
+    return ordered
 
 
 def header(trace_id: str, trace: Context) -> str:

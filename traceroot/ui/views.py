@@ -132,7 +132,7 @@ def trace_page(connection: sqlite3.Connection, trace_id: str) -> dict[str, Any] 
     spans = [_record(row) for row in rows]
     start = min(span.start_ns for span in spans)
     end = max(span.end_ns for span in spans)
-    ordered = _tree_order(spans)
+    ordered = render.tree_order(spans)
     shown = [_span(span, depth, start) for span, depth in ordered]
     root = ordered[0][0]
     trace_context = render.context(root)
@@ -318,35 +318,6 @@ def _messages(value: Any) -> list[dict[str, str]] | None:
         else:
             messages.append({"role": "", "text": line})
     return messages
-
-
-def _tree_order(spans: list[StoredSpan]) -> list[tuple[StoredSpan, int]]:
-    """Depth-first, children by start; spans whose parent is missing or in a loop as roots.
-    Iterative: any depth."""
-    by_id = {span.span_id: span for span in spans}
-    children: dict[str | None, list[StoredSpan]] = {}
-    for span in spans:
-        parent = span.parent_id if span.parent_id in by_id else None
-        children.setdefault(parent, []).append(span)
-    for siblings in children.values():
-        siblings.sort(key=lambda s: s.start_ns, reverse=True)
-    ordered: list[tuple[StoredSpan, int]] = []
-    seen: set[str] = set()
-    pending = sorted(spans, key=lambda s: s.start_ns, reverse=True)
-    stack = [(span, 0) for span in children.get(None, [])]
-    while stack or pending:
-        if not stack:
-            span = pending.pop()
-            if span.span_id not in seen:
-                stack.append((span, 0))
-            continue
-        span, depth = stack.pop()
-        if span.span_id in seen:
-            continue
-        seen.add(span.span_id)
-        ordered.append((span, depth))
-        stack.extend((child, depth + 1) for child in children.get(span.span_id, []))
-    return ordered
 
 
 def _record(row: sqlite3.Row) -> StoredSpan:
