@@ -102,8 +102,8 @@ def context(span: StoredSpan) -> Context:
         *_strings(attributes.get(semconv.TRACE_TAGS)),
     ]
     metadata = {
-        **_object(attributes.get(semconv.SPAN_METADATA)),
-        **_object(attributes.get(semconv.TRACE_METADATA)),
+        **object_or_empty(attributes.get(semconv.SPAN_METADATA)),
+        **object_or_empty(attributes.get(semconv.TRACE_METADATA)),
     }
     return Context(
         span.session_id,
@@ -141,7 +141,7 @@ def details(span: StoredSpan) -> list[str]:
     shown: list[str] = []
     for key in (semconv.GEN_AI_INPUT_MESSAGES, semconv.GEN_AI_OUTPUT_MESSAGES):
         if key in attributes:
-            chat = _chat(_loads(attributes[key]))
+            chat = _chat(parsed_or_text(attributes[key]))
             shown.extend(_latest(chat) if chat is not None else [_short(attributes[key])])
     for key, label, same_as in (
         (semconv.SPAN_INPUT, "input", None),
@@ -170,7 +170,7 @@ def _value(label: str, stored: Any) -> list[str]:
 
     A value that is not JSON (a plain string, as stored) is shown as the text it is; a JSON
     string without its quotes, so both ways of storing a string read the same."""
-    parsed = _loads(stored)
+    parsed = parsed_or_text(stored)
     chat = _chat(parsed)
     if chat is None:
         return [f"{label}: {_short(parsed if isinstance(parsed, str) else stored)}"]
@@ -198,16 +198,18 @@ def _latest(chat: list[str]) -> list[str]:
 def _strings(value: Any) -> list[str]:
     """Tags as stored: a list of strings, or (from another tracer) one JSON-encoded list."""
     if isinstance(value, str):
-        value = _loads(value)
+        value = parsed_or_text(value)
     return [str(item) for item in value] if isinstance(value, list) else []
 
 
-def _object(value: Any) -> dict[str, Any]:
-    parsed = _loads(value)
+def object_or_empty(value: Any) -> dict[str, Any]:
+    """A JSON object's text as a dict; anything else as an empty one."""
+    parsed = parsed_or_text(value)
     return parsed if isinstance(parsed, dict) else {}
 
 
-def _loads(text: Any) -> Any:
+def parsed_or_text(text: Any) -> Any:
+    """Stored JSON text parsed; what is not JSON stays the text it is."""
     if not isinstance(text, str):
         return text
     try:

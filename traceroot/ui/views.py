@@ -168,7 +168,7 @@ def _totals(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _trace_summary(root: dict[str, Any], totals: dict[str, Any]) -> dict[str, Any]:
-    attributes = _attributes(root["attributes"])
+    attributes = render.object_or_empty(root["attributes"])
     return {
         "trace_id": root["trace_id"],
         "name": root["name"],
@@ -197,7 +197,7 @@ def _first_and_last_roots(connection: sqlite3.Connection, session_id: str) -> li
 
 
 def _turn_text(row: sqlite3.Row, keys: Sequence[str], role: str) -> str | None:
-    turn = _turn(_attributes(row["attributes"]), keys, role)
+    turn = _turn(render.object_or_empty(row["attributes"]), keys, role)
     return None if turn is None else _short(turn["text"], _CELL_LIMIT)
 
 
@@ -207,7 +207,7 @@ def _turn(attributes: dict[str, Any], keys: Sequence[str], role: str) -> dict[st
     for key in keys:
         if key not in attributes:
             continue
-        parsed = _loads(attributes[key])
+        parsed = render.parsed_or_text(attributes[key])
         messages = _messages(parsed)
         if messages:
             mine = [message for message in messages if message["role"] == role]
@@ -244,7 +244,7 @@ def _span(span: StoredSpan, depth: int, trace_start: int) -> dict[str, Any]:
         "user_id": span.user_id,
         "service_name": span.service_name,
         "tags": list(context.tags),
-        "metadata": _pretty(_loads(context.metadata)) if context.metadata else None,
+        "metadata": _pretty(render.parsed_or_text(context.metadata)) if context.metadata else None,
         "parameters": _parameters(attributes),
         "usage": _usage(span, call),
         "cost": costs.cost(call),
@@ -287,7 +287,7 @@ def _parameters(attributes: dict[str, Any]) -> list[list[str]]:
         if key.startswith(_PARAMETER_PREFIX) and key != semconv.GEN_AI_REQUEST_MODEL
     ]
     for key in (semconv.LLM_MODEL_PARAMETERS, semconv.OPENINFERENCE_INVOCATION_PARAMETERS):
-        parsed = _loads(attributes.get(key))
+        parsed = render.parsed_or_text(attributes.get(key))
         if isinstance(parsed, dict):
             found.extend([str(name), _text(value)] for name, value in parsed.items())
     return found
@@ -295,7 +295,7 @@ def _parameters(attributes: dict[str, Any]) -> list[list[str]]:
 
 def _section(label: str, stored: Any) -> dict[str, Any]:
     """A stored value: its messages as a chat where it holds one, else the value as text."""
-    parsed = _loads(stored)
+    parsed = render.parsed_or_text(stored)
     messages = _messages(parsed)
     if messages:
         return {"label": label, "chat": messages}
@@ -324,24 +324,10 @@ def _record(row: sqlite3.Row) -> StoredSpan:
     """The record from the first schema's columns (any store has them); the later fields keep
     their defaults."""
     values = dict(row)
-    values["attributes"] = _attributes(values["attributes"])
-    events = _loads(values["events"])
+    values["attributes"] = render.object_or_empty(values["attributes"])
+    events = render.parsed_or_text(values["events"])
     values["events"] = events if isinstance(events, list) else []
     return StoredSpan(**values)
-
-
-def _attributes(text: Any) -> dict[str, Any]:
-    parsed = _loads(text)
-    return parsed if isinstance(parsed, dict) else {}
-
-
-def _loads(text: Any) -> Any:
-    if not isinstance(text, str):
-        return text
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        return text  # not JSON: shown as the text it is
 
 
 def _pretty(value: Any) -> str:
