@@ -232,15 +232,8 @@ def export(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
-    def warn_skipped(first: str) -> None:
-        print(
-            "traceroot: warning: skipping rows that cannot be read as spans, first "
-            + printable(first),
-            file=sys.stderr,
-        )
-
     store = _store(arguments)
-    result = replay_store(store, endpoint=endpoint, headers=headers, on_skip=warn_skipped)
+    result = replay_store(store, endpoint=endpoint, headers=headers, on_skip=_warn_skipped)
     if arguments.json:
         _print_json({"endpoint": shown, **result._asdict()})
     else:
@@ -250,6 +243,13 @@ def export(arguments: argparse.Namespace) -> int:
         summary = f"exported {result.sent} spans to {printable(shown)}"
         print(summary + "".join(f"; {problem}" for problem in problems))
     return 1 if result.failed else 0
+
+
+def _warn_skipped(first: str) -> None:
+    print(
+        "traceroot: warning: skipping rows that cannot be read as spans, first " + printable(first),
+        file=sys.stderr,
+    )
 
 
 def _export_otlp_json(arguments: argparse.Namespace) -> int:
@@ -269,20 +269,13 @@ def _export_otlp_json(arguments: argparse.Namespace) -> int:
     if sending:
         raise CommandError(f"{sending[0]} is for sending; --format otlp-json writes a file")
 
-    def warn_skipped(first: str) -> None:
-        print(
-            "traceroot: warning: skipping rows that cannot be read as spans, first "
-            + printable(first),
-            file=sys.stderr,
-        )
-
     store = _store(arguments)
     if arguments.output is None:
-        write_otlp_json(store, sys.stdout, on_skip=warn_skipped)
+        write_otlp_json(store, sys.stdout, on_skip=_warn_skipped)
         return 0
     descriptor = os.open(arguments.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with open(descriptor, "w", encoding="utf-8") as stream:
-        result = write_otlp_json(store, stream, on_skip=warn_skipped)
+        result = write_otlp_json(store, stream, on_skip=_warn_skipped)
     if arguments.json:
         _print_json({"output": arguments.output, "written": result.sent, "skipped": result.skipped})
     else:
