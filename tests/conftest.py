@@ -8,6 +8,7 @@ script in a subprocess with :func:`run_script`.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import traceroot
-from traceroot import config, semconv
+from traceroot import config, logs, semconv
 from traceroot.foreign import ReadingExporter
 
 from .otlp_receiver import Receiver, start_receiver
@@ -216,3 +217,14 @@ def receiver() -> Iterator[Receiver]:
     found, server = start_receiver()
     yield found
     server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def logged(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[pytest.LogCaptureFixture]:
+    """traceroot's warnings (``logged.messages``), each key warned anew in every test."""
+    monkeypatch.setattr(logs, "_seen", set())
+    with caplog.at_level(logging.WARNING, logger="traceroot"):
+        yield caplog

@@ -7,7 +7,6 @@ table; two fresh interpreters show it end to end (the global provider can be set
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ from traceroot.processor import ContextProcessor
 from traceroot.store import SpanStore
 
 from .conftest import run_script
-from .otlp_receiver import Receiver, start_receiver
+from .otlp_receiver import Receiver
 
 TRACEROOT_CLOUD = "https://app.traceroot.ai/api/v1/public/traces"
 
@@ -113,14 +112,6 @@ def test_no_second_exporter_to_the_same_place(
     given: dict[str, object], joined: list[Export], expected: tuple[str, str | None]
 ) -> None:
     assert joined_provider.choose_exporter(_settings(**given), joined) == expected
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    found, server = start_receiver()
-    yield found
-    server.shutdown()
-    server.server_close()
 
 
 APP_WITH_ITS_OWN_EXPORTER = """

@@ -5,8 +5,6 @@ OpenTelemetry setting, ADK's content mode, and the README's zero-code recipe."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,30 +16,12 @@ from opentelemetry.sdk.trace import (
 )
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from traceroot import config, joined_provider, logs, sampling
+from traceroot import config, joined_provider, sampling
 from traceroot.integrations import discovery
 from traceroot.joined_provider import Export
 
 from .conftest import run_script
-from .otlp_receiver import Receiver, start_receiver
-
-
-@pytest.fixture
-def logged(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[pytest.LogCaptureFixture]:
-    monkeypatch.setattr(logs, "_seen", set())
-    with caplog.at_level(logging.WARNING, logger="traceroot"):
-        yield caplog
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    found, server = start_receiver()
-    yield found
-    server.shutdown()
-    server.server_close()
-
+from .otlp_receiver import Receiver
 
 # -- discovery: a pathlib.Path on sys.path ---------------------------------------------------------
 

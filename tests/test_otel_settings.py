@@ -5,28 +5,17 @@ instrumentations honour them: ``OTEL_SDK_DISABLED``,
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
 
 import traceroot
-from traceroot import config, logs, semconv
+from traceroot import config, semconv
 
 from .conftest import Spans, run_script
 from .integrations.openai_server import start_openai_server
 from .otlp_receiver import Receiver
-
-
-@pytest.fixture
-def logged(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[pytest.LogCaptureFixture]:
-    """traceroot's warnings (``logged.messages``), each key warned anew in every test."""
-    monkeypatch.setattr(logs, "_seen", set())
-    with caplog.at_level(logging.WARNING, logger="traceroot"):
-        yield caplog
 
 
 def _load(env: Mapping[str, str], **arguments: Any) -> config.Settings:
