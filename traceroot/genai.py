@@ -54,6 +54,8 @@ def start_llm_span(
 
 def _stream_parent() -> otel_context.Context | None:
     """Nest a provider call under the framework call whose stream it is reading, if any."""
+    if not model_calls.streams_watched:
+        return None  # nearly always: no framework call has returned a stream still being read
     current = otel_context.get_current()
     span_context = trace.get_current_span(current).get_span_context()
     if not span_context.is_valid or model_calls.is_open_model(span_context.span_id):
@@ -72,9 +74,11 @@ def set_final(span: Span, attributes: Attributes) -> None:
     """Set a model span's last attributes once the one-llm-span-per-call verdict is applied to
     them (:mod:`traceroot.model_calls`). Guarded on its own: a failure to read the response must
     not leave an enclosing span carrying usage."""
-    with _settling:
+    try:  # inline rather than a with-block: every model call ends here
         model_calls.settle(span, attributes)
         span.set_attributes(attributes)
+    except Exception as error:  # noqa: BLE001 - contained like any guarded block
+        _settling.failed(error)
 
 
 def set_content(attributes: Attributes, key: str, value: Any) -> None:
@@ -264,6 +268,20 @@ def field(obj: object, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default)
 
 
+Reader = Callable[[Any, str, Any], Any]
+
+
+def reader(obj: object) -> Reader:
+    """:func:`field` for several fields of one payload: ``dict.get`` or ``getattr``, chosen once,
+    both called as ``get(obj, name, default)`` and both built-ins (no Python call per read, which
+    is most of what reading a response costs)::
+
+        get = reader(response)
+        response_id, model = get(response, "id", None), get(response, "model", None)
+    """
+    return dict.get if isinstance(obj, dict) else getattr
+
+
 def rare_field(obj: object, name: str) -> Any:
     """:func:`field` for a name most payloads lack (a gateway's extra count): on a pydantic model
     a missing attribute costs a raised and caught ``AttributeError`` in ``__getattr__`` (5 us, the
@@ -279,7 +297,22 @@ def rare_field(obj: object, name: str) -> Any:
     if extra and name in extra:
         return extra[name]
     # Neither a field nor an extra: a property, if the class has one by that name.
-    return getattr(obj, name, None) if hasattr(type(obj), name) else None
+    return getattr(obj, name, None) if _class_has(type(obj), name) else None
+
+
+# Whether a class has an attribute: asked of pydantic's metaclass, a miss runs its Python
+# ``__getattr__`` and raises; the answer never changes for a class, and few are asked about.
+_class_attributes: dict[tuple[type, str], bool] = {}
+
+
+def _class_has(cls: type, name: str) -> bool:
+    key = (cls, name)
+    found = _class_attributes.get(key)
+    if found is None:
+        found = hasattr(cls, name)
+        if len(_class_attributes) < 1024:
+            _class_attributes[key] = found
+    return found
 
 
 def texts(values: Iterable[object]) -> list[str]:

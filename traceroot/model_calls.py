@@ -170,6 +170,11 @@ class ModelCalls:
             if context.span_id in self._open:
                 self._streams.setdefault(context.trace_id, []).append(span)
 
+    @property
+    def streams_watched(self) -> bool:
+        """Whether any framework call's returned stream is being read; lock-free."""
+        return bool(self._streams)
+
     def stream_parent(self, trace_id: int) -> Span | None:
         """The framework span a provider call starting now in ``trace_id`` belongs under."""
         if trace_id not in self._streams:  # unlocked read first: nearly always empty

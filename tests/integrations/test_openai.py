@@ -220,6 +220,26 @@ def test_break_inside_with_block_ends_span_at_exit(traced: Spans, client: openai
     assert span.attributes[semconv.LLM_STREAM_PARTIAL] is True
 
 
+def test_next_and_loops_mixed_read_one_stream_once(traced: Spans, client: openai.OpenAI) -> None:
+    # A loop gets a generator over the stream, ``next()`` the proxy itself: both draw from the
+    # one stream, and a loop that stops early and another that resumes lose nothing.
+    stream = client.chat.completions.create(model="gpt-test", messages=MESSAGES, stream=True)
+    first = next(stream)
+    rest = []
+    for chunk in stream:
+        rest.append(chunk)
+        break
+    assert traced.all() == []  # a stopped loop is not the stream's end
+    rest += list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in [first, *rest] if c.choices)
+    assert text == "echo: hello there "
+    span = llm_span(traced)
+    assert semconv.LLM_STREAM_PARTIAL not in span.attributes
+    assert messages(span, semconv.GEN_AI_OUTPUT_MESSAGES)[0]["parts"] == [
+        {"type": "text", "content": text}
+    ]
+
+
 def test_streaming_user_exception_in_with_block_is_not_the_calls(
     traced: Spans, client: openai.OpenAI
 ) -> None:

@@ -11,8 +11,8 @@ Payloads come as the SDKs' objects or as plain dicts alike (:func:`traceroot.gen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any, ClassVar, Final
 
 from traceroot import genai, semconv, written_messages
 from traceroot.genai import Attributes, field
@@ -27,20 +27,26 @@ from traceroot.openai_messages import (
 def record_request(
     attributes: Attributes,
     body: Mapping[str, Any],
-    parameters: Iterable[str],
+    parameters: Collection[str],
     *,
     renamed: Mapping[str, str] | None = None,
 ) -> None:
     """A chat request: its parameters (``renamed`` maps a provider's name for one to the
     standard one, e.g. Mistral's ``random_seed`` to ``seed``), input messages and tools."""
     given = {}
-    for name in parameters:
-        value = body.get(name)
-        if value is not None:
+    # The body's few keys against the provider's list, not the list against the body: a request
+    # names three or four of the sixteen.
+    for name, value in body.items():
+        if value is not None and name in parameters:
             given[renamed.get(name, name) if renamed else name] = value
-    genai.set_model_parameters(attributes, given, as_json="unmapped")
-    genai.set_if(attributes, semconv.GEN_AI_REQUEST_CHOICE_COUNT, body.get("n"))
-    record_output_type(attributes, field(body.get("response_format"), "type"))
+    if given:
+        genai.set_model_parameters(attributes, given, as_json="unmapped")
+    choice_count = body.get("n")
+    if choice_count is not None:
+        genai.set_if(attributes, semconv.GEN_AI_REQUEST_CHOICE_COUNT, choice_count)
+    response_format = body.get("response_format")
+    if response_format is not None:
+        record_output_type(attributes, field(response_format, "type"))
     messages = body.get("messages")
     genai.set_written_content(
         attributes,
@@ -48,7 +54,9 @@ def record_request(
         chat_messages_json(messages),
         lambda: chat_messages(messages),
     )
-    record_tool_definitions(attributes, body.get("tools"))
+    tools = body.get("tools")
+    if tools:
+        record_tool_definitions(attributes, tools)
 
 
 def record_response(
@@ -59,10 +67,11 @@ def record_response(
 ) -> None:
     """A chat completion: identity, finish reasons, usage and output messages (each read by
     ``output_message``, for a provider whose messages carry more, such as reasoning)."""
-    record_identity(attributes, response)
-    choices = field(response, "choices") or []
+    get = genai.reader(response)
+    record_identity(attributes, response, get)
+    choices = get(response, "choices", None) or []
     record_finish_reasons(attributes, [field(choice, "finish_reason") for choice in choices])
-    record_usage(attributes, field(response, "usage"))
+    record_usage(attributes, get(response, "usage", None))
     written = _text_replies_json(choices) if output_message is chat_output_message else None
     genai.set_written_content(
         attributes,
@@ -79,13 +88,15 @@ def _text_replies_json(choices: Any) -> str | None:
     """The JSON of the output messages of a reply whose choices are text only, else ``None``."""
     written = []
     for choice in choices:
-        message = field(choice, "message")
-        if field(message, "tool_calls") or field(message, "refusal"):
+        get = genai.reader(choice)
+        message = get(choice, "message", None)
+        read = genai.reader(message)
+        if read(message, "tool_calls", None) or read(message, "refusal", None):
             return None
         one = chat_output_json(
-            field(message, "role") or "assistant",
-            field(message, "content"),
-            field(choice, "finish_reason"),
+            read(message, "role", None) or "assistant",
+            read(message, "content", None),
+            get(choice, "finish_reason", None),
         )
         if one is None:
             return None
@@ -93,9 +104,10 @@ def _text_replies_json(choices: Any) -> str | None:
     return written_messages.array(written)
 
 
-def record_identity(attributes: Attributes, response: Any) -> None:
-    genai.set_if(attributes, semconv.GEN_AI_RESPONSE_ID, field(response, "id"))
-    genai.set_if(attributes, semconv.GEN_AI_RESPONSE_MODEL, field(response, "model"))
+def record_identity(attributes: Attributes, response: Any, get: genai.Reader = genai.field) -> None:
+    """The response's id and model (``get``: its :func:`traceroot.genai.reader`, if known)."""
+    genai.set_if(attributes, semconv.GEN_AI_RESPONSE_ID, get(response, "id", None))
+    genai.set_if(attributes, semconv.GEN_AI_RESPONSE_MODEL, get(response, "model", None))
 
 
 def record_output_type(attributes: Attributes, format_type: object) -> None:
@@ -122,15 +134,19 @@ def record_usage(attributes: Attributes, usage: Any) -> None:
     Anthropic's ``cache_creation_input_tokens``)."""
     if usage is None:
         return
-    prompt_details = field(usage, "prompt_tokens_details")
+    get = genai.reader(usage)
+    prompt_details = get(usage, "prompt_tokens_details", None)
+    completion_details = get(usage, "completion_tokens_details", None)
     genai.set_usage(
         attributes,
-        input_tokens=field(usage, "prompt_tokens"),
-        output_tokens=field(usage, "completion_tokens"),
-        cache_read_tokens=field(prompt_details, "cached_tokens"),
+        input_tokens=get(usage, "prompt_tokens", None),
+        output_tokens=get(usage, "completion_tokens", None),
+        cache_read_tokens=field(prompt_details, "cached_tokens") if prompt_details else None,
         cache_creation_tokens=genai.rare_field(usage, "cache_creation_input_tokens")
-        or field(prompt_details, "cache_creation_tokens"),
-        reasoning_tokens=field(field(usage, "completion_tokens_details"), "reasoning_tokens"),
+        or (field(prompt_details, "cache_creation_tokens") if prompt_details else None),
+        reasoning_tokens=(
+            field(completion_details, "reasoning_tokens") if completion_details else None
+        ),
     )
 
 
@@ -186,6 +202,10 @@ def _arguments(pieces: list[Any]) -> Any:
     return "".join(piece if isinstance(piece, str) else str(piece) for piece in pieces)
 
 
+# What a streamed choice's delta is read for.
+_DELTA: Final = ("content", "role", "refusal", "tool_calls")
+
+
 class ChatStream:
     """Rebuilds the choices of a streamed chat completion from its chunks.
 
@@ -201,20 +221,36 @@ class ChatStream:
         self.choices: dict[int, _Choice] = {}
 
     def add(self, chunk: Any) -> None:
-        # Runs once per chunk: plain getattr on the SDK's chunk objects, nothing allocated
-        # unless the chunk carries something new.
+        # Runs once per chunk: plain attribute reads on the SDK's chunk objects (getattr with a
+        # default only for a chunk that lacks one), nothing allocated unless the chunk carries
+        # something new.
         if self.first is None:
             self.first = chunk
-        usage = getattr(chunk, "usage", None)
+        try:
+            usage, choices = chunk.usage, chunk.choices
+        except AttributeError:
+            usage, choices = getattr(chunk, "usage", None), getattr(chunk, "choices", None)
         if usage is not None:
             self.usage = usage
-        for choice_chunk in getattr(chunk, "choices", None) or ():
-            index = getattr(choice_chunk, "index", 0) or 0
+        for choice_chunk in choices or ():
+            try:
+                delta = choice_chunk.delta
+                content, role, refusal, calls = (
+                    delta.content,
+                    delta.role,
+                    delta.refusal,
+                    delta.tool_calls,
+                )
+                index, reason = choice_chunk.index, choice_chunk.finish_reason
+            except AttributeError:  # read before anything is kept: no half-added chunk
+                delta = getattr(choice_chunk, "delta", None)
+                content, role, refusal, calls = (getattr(delta, name, None) for name in _DELTA)
+                index = getattr(choice_chunk, "index", 0)
+                reason = getattr(choice_chunk, "finish_reason", None)
+            index = index or 0
             choice = self.choices.get(index)
             if choice is None:
                 choice = self.choices[index] = _Choice()
-            delta = getattr(choice_chunk, "delta", None)
-            content = getattr(delta, "content", None)
             if content:
                 if isinstance(content, str):
                     choice.text.append(content)
@@ -225,16 +261,12 @@ class ChatStream:
                 reasoning = getattr(delta, reasoning_field, None)
                 if reasoning:
                     choice.reasoning.append(reasoning)
-            role = getattr(delta, "role", None)
             if role:
                 choice.role = role
-            refusal = getattr(delta, "refusal", None)
             if refusal:
                 choice.refusal.append(refusal)
-            calls = getattr(delta, "tool_calls", None)
             if calls:
                 _add_tool_calls(choice, calls)
-            reason = getattr(choice_chunk, "finish_reason", None)
             if reason:
                 choice.finish_reason = reason
 

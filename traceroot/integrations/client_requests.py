@@ -118,16 +118,21 @@ class StainlessClient:
         )
         stream = bool(kwargs.get("stream", False))
         attributes: dict[str, Any] = {semconv.GEN_AI_REQUEST_STREAM: stream}
-        with self.reading_request:
+        # Guarded inline rather than with with-blocks: two calls fewer each, on every request.
+        try:
             attributes.update(server(client))
             endpoint.record_request(attributes, body)
-        with self.starting:
+        except Exception as error:  # noqa: BLE001 - contained like any guarded block
+            self.reading_request.failed(error)
+        try:
             model = body.get("model")
             span = self.start(
                 endpoint, model if isinstance(model, str) else None, client, attributes
             )
-            return Call(span, endpoint, stream)
-        return None
+        except Exception as error:  # noqa: BLE001 - contained like any guarded block
+            self.starting.failed(error)
+            return None
+        return Call(span, endpoint, stream)
 
     def fail(self, call: Call, error: BaseException) -> None:
         genai.set_final(call.span, {})
@@ -176,13 +181,15 @@ def sync_request(provider: StainlessClient) -> Wrapper:
             raise
         otel_context.detach(token)
         attributes: dict[str, Any] = {}
-        with provider.reading_response:
+        try:
             proxy = provider.handed_over(call, result, is_async=False)
             if proxy is not None:
                 return proxy
             parsed = provider.parsed(result)
             if parsed is not None:
                 call.endpoint.record_response(attributes, parsed)
+        except Exception as error:  # noqa: BLE001 - contained like any guarded block
+            provider.reading_response.failed(error)
         genai.set_final(call.span, attributes)
         call.span.end()
         return result

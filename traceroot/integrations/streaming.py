@@ -16,7 +16,7 @@ from __future__ import annotations
 import inspect
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from opentelemetry import context as otel_context
@@ -154,8 +154,36 @@ class SyncStream(_StreamProxy):
 
     __slots__ = ()
 
-    def __iter__(self) -> SyncStream:
-        return self
+    def __iter__(self) -> Iterator[Any]:
+        # A ``for`` loop (nearly every reader) gets a generator over the stream's own iteration:
+        # one generator step per chunk, where ``__next__`` costs a call of its own and one of
+        # the stream's ``__next__``. ``next()`` on the proxy still works, mixed with loops:
+        # both draw from the one stream. (The first step of a stream that sends its request
+        # lazily runs under the call's context: ``__next__`` does that.)
+        if self._self_recorder.context is not None:
+            return self
+        return self._self_chunks()
+
+    def _self_chunks(self) -> Iterator[Any]:
+        recorder = self._self_recorder
+        try:
+            for chunk in self.__wrapped__:
+                try:
+                    add = recorder.add
+                    if add is None:
+                        recorder.first(chunk)
+                    else:
+                        add(chunk)
+                except Exception as error:  # noqa: BLE001 - once per chunk, as in __next__
+                    _accumulating.failed(error)
+                yield chunk
+        except GeneratorExit:
+            raise  # the loop stopped early (or its generator was dropped): not the stream's end
+        except BaseException as error:
+            recorder.finish(error)
+            raise
+        recorder.exhausted = True
+        recorder.finish()
 
     def __next__(self) -> Any:
         recorder = self._self_recorder

@@ -38,7 +38,9 @@ class ChatEndpoint:
 
     def record_request(self, attributes: Attributes, body: Mapping[str, Any]) -> None:
         chat_completions.record_request(attributes, body, PARAMETERS)
-        genai.set_if(attributes, semconv.OPENAI_REQUEST_SERVICE_TIER, body.get("service_tier"))
+        tier = body.get("service_tier")
+        if tier is not None:
+            genai.set_if(attributes, semconv.OPENAI_REQUEST_SERVICE_TIER, tier)
 
     def record_response(self, attributes: Attributes, response: Any) -> None:
         chat_completions.record_response(attributes, response)
@@ -57,4 +59,6 @@ class ChatStream(chat_completions.ChatStream):
 
 
 def _service_tier(attributes: Attributes, response: Any) -> None:
-    genai.set_if(attributes, semconv.OPENAI_RESPONSE_SERVICE_TIER, field(response, "service_tier"))
+    tier = field(response, "service_tier")
+    if tier is not None:
+        genai.set_if(attributes, semconv.OPENAI_RESPONSE_SERVICE_TIER, tier)
