@@ -436,7 +436,7 @@ def _exporter(
 
         return name, ConsoleTreeExporter(), "the console"
     if name == "local":
-        from traceroot.store import LocalStoreExporter
+        from traceroot.store_exporter import LocalStoreExporter
 
         path = os.path.abspath(settings.store_path)
         return name, LocalStoreExporter(path), path
