@@ -198,6 +198,26 @@ print(json.dumps({"loaded": own_integrations(), "status": status()["openai"],
     assert unchosen["wrapped"] is False
 
 
+def test_own_integration_that_cannot_load_fails_alone(tmp_path: Path) -> None:
+    out = _run(
+        """
+import sys
+sys.modules["traceroot.integrations.threading"] = None  # its module cannot be imported
+traceroot.instrument(integrations=["openai"])
+import openai
+request = openai._base_client.SyncAPIClient.request
+print(json.dumps({"status": status(), "wrapped": hasattr(request, "__wrapped__")}))
+""",
+        tmp_path,
+    )
+    status = out["status"]
+    assert status["threading"][0] == "failed"  # type: ignore[index]
+    assert "could not load" in status["threading"][1]  # type: ignore[index]
+    assert out["stderr"].count("integration 'threading' failed to load") == 1  # type: ignore[union-attr]
+    assert status["openai"] == ["active", ""]  # type: ignore[index]
+    assert out["wrapped"] is True
+
+
 def test_import_from_another_thread_patches(tmp_path: Path) -> None:
     out = _run(
         """

@@ -136,7 +136,7 @@ def _load(entry: _Entry) -> bool:
                 raise TypeError("a plugin needs `modules` and `instrument()`/`uninstrument()`")
         except Exception as error:  # noqa: BLE001 - one broken plugin must not stop the others
             if entry.state is State.WAITING:
-                imports.cancel(entry.hook)
+                imports.cancel(entry.hook)  # its framework's import must not try again
             entry.state, entry.detail = State.FAILED, f"could not load: {error!r}"
             logger.warning(
                 "traceroot: integration %r failed to load (%r); skipped", entry.name, error
@@ -151,10 +151,10 @@ def _activate(entry: _Entry) -> None:
     with _lock:
         if entry.state is not State.WAITING or entry.retired:
             return  # another trigger module got here first, or uninstrument() ran
+        if not _load(entry):  # traceroot's own plugin module loads here, with its framework
+            return
         entry.state = State.ACTIVE
     imports.cancel(entry.hook)  # the other trigger modules need not fire it again
-    if not _load(entry):  # traceroot's own plugin module loads here, with its framework
-        return
     plugin = entry.plugin
     version = _unsupported_version(plugin)
     if version is not None:
