@@ -2,12 +2,14 @@
 
 traceroot's own integrations are listed here, so they are known without an entry-point scan:
 ``importlib.metadata`` costs 15-20 ms to import and 10-15 ms per scan of a typical environment,
-more than the rest of ``instrument()``. Third-party plugins are still found: a quick pass over the
-directories on ``sys.path`` looks for any other distribution whose ``entry_points.txt`` names the
-group, and only then is the full scan run (and with it, ``importlib.metadata``'s own rules decide
-which distribution provides each name). Anything the quick pass cannot read as plain directories
-(a zip or egg on the path, a finder that supplies distributions of its own) takes the full scan
-too, so the answer is never less complete than ``importlib.metadata.entry_points``.
+more than the rest of ``instrument()``. The list also names the modules that trigger each one, so
+that its own module (5-7 ms for all of them) loads only with its framework. Third-party plugins
+are still found: a quick pass over the directories on ``sys.path`` looks for any other
+distribution whose ``entry_points.txt`` names the group, and only then is the full scan run (and
+with it, ``importlib.metadata``'s own rules decide which distribution provides each name).
+Anything the quick pass cannot read as plain directories (a zip or egg on the path, a finder that
+supplies distributions of its own) takes the full scan too, so the answer is never less complete
+than ``importlib.metadata.entry_points``.
 """
 
 from __future__ import annotations
