@@ -198,6 +198,27 @@ print(json.dumps({"loaded": own_integrations(), "status": status()["openai"],
     assert unchosen["wrapped"] is False
 
 
+def test_own_integration_checks_the_version_when_its_framework_is_imported(
+    tmp_path: Path,
+) -> None:
+    out = _run(
+        """
+from traceroot.integrations.openai import OpenAIIntegration
+OpenAIIntegration.supported = "<1"  # the installed openai is outside it
+traceroot.instrument(integrations=["openai"])
+import openai
+request = openai._base_client.SyncAPIClient.request
+print(json.dumps({"after": status()["openai"],
+                  "wrapped": hasattr(request, "__wrapped__")}))
+""",
+        tmp_path,
+    )
+    assert out["after"][0] == "unsupported version"  # type: ignore[index]
+    assert out["after"][1].endswith("is outside <1")  # type: ignore[index]
+    assert out["wrapped"] is False
+    assert out["stderr"].count("not supported by the openai integration") == 1  # type: ignore[union-attr]
+
+
 def test_own_integration_that_cannot_load_fails_alone(tmp_path: Path) -> None:
     out = _run(
         """
