@@ -16,7 +16,13 @@ import pytest
 import typing_extensions
 
 import traceroot
-from traceroot.integrations.discovery import BUILT_IN, GROUP, others_may_register
+from traceroot.integrations.discovery import (
+    BUILT_IN,
+    GROUP,
+    BuiltIn,
+    others_may_register,
+    trigger_modules,
+)
 
 from .conftest import run_python
 
@@ -46,7 +52,18 @@ def _declared_by_metadata(site: Path) -> set[str]:
 
 def test_built_in_table_is_what_the_package_registers() -> None:
     installed = metadata.distribution("traceroot").entry_points.select(group=GROUP)
-    assert {entry.name: entry.value for entry in installed} == BUILT_IN
+    registered = {entry.name: entry.value for entry in installed}
+    assert registered == {name: value for name, (value, _) in BUILT_IN.items()}
+
+
+@pytest.mark.parametrize("name", sorted(BUILT_IN))
+def test_trigger_modules_are_what_each_plugin_declares(name: str) -> None:
+    # The registry waits for the table's modules before it loads the plugin: the two can never
+    # differ, or a framework would be imported and not patched.
+    value, modules = BUILT_IN[name]
+    plugin = BuiltIn(name, value).load()
+    assert (plugin.name, plugin.modules) == (name, modules)
+    assert trigger_modules(BuiltIn(name, value)) == modules
 
 
 @pytest.mark.parametrize(

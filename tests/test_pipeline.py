@@ -496,7 +496,7 @@ def test_every_span_the_full_queue_turns_away_is_counted_once_per_span() -> None
 
 def test_the_local_store_gets_a_queue_for_bursts_and_remote_backends_the_setting() -> None:
     from traceroot import config, pipeline
-    from traceroot.store import LocalStoreExporter
+    from traceroot.store_exporter import LocalStoreExporter
 
     settings = config.Settings(max_queue_size=100, flush_at=10)
     local = pipeline._batching(LocalStoreExporter(os.devnull), "local", settings)

@@ -99,6 +99,146 @@ print(json.dumps({"answer": answer, "helped": helped, "raised": raised, "spans":
     assert out["status"]["threading"] == ["active", ""]  # type: ignore[index]
 
 
+OWN_MODULES = """
+def own_integrations():
+    # traceroot's own integration packages that are loaded (not their submodules)
+    return sorted(m.split(".")[2] for m in sys.modules
+                  if m.startswith("traceroot.integrations.") and m.count(".") == 2
+                  and m.split(".")[2] in BUILT_IN)
+"""
+
+
+def test_own_integrations_load_with_their_framework_not_at_instrument(tmp_path: Path) -> None:
+    out = _run(
+        """
+import sys
+from traceroot.integrations.discovery import BUILT_IN
+"""
+        + OWN_MODULES
+        + """
+traceroot.instrument(integrations=["openai", "langchain", "llama_index"])
+at_instrument = own_integrations()
+frameworks_early = [m for m in ("openai", "langchain_core") if m in sys.modules]
+import openai
+request = openai._base_client.SyncAPIClient.request
+print(json.dumps({"at_instrument": at_instrument, "early": frameworks_early,
+                  "after_import": own_integrations(), "wrapped": hasattr(request, "__wrapped__"),
+                  "status": status()}))
+""",
+        tmp_path,
+    )
+    assert out["early"] == []
+    assert out["at_instrument"] == ["threading"]  # threading is always imported: on at once
+    assert out["after_import"] == ["openai", "threading"]
+    assert out["wrapped"] is True
+    status = out["status"]
+    assert status["openai"] == ["active", ""]  # type: ignore[index]
+    assert status["langchain"] == ["waiting for import", ""]  # type: ignore[index]
+
+
+def test_own_integration_status_before_its_framework_is_imported(tmp_path: Path) -> None:
+    # The status reads what the plugin declares (its range, its modules): it loads the plugin,
+    # which then patches when the framework comes, exactly once.
+    out = _run(
+        """
+import sys
+traceroot.instrument(integrations=["openai"])
+row = next(s for s in traceroot.integrations_status() if s.name == "openai")
+import openai
+request = openai._base_client.SyncAPIClient.request
+print(json.dumps({"row": [str(row.state), list(row.modules), row.distribution, row.supported],
+                  "wrapped": hasattr(request, "__wrapped__"),
+                  "twice": hasattr(request.__wrapped__, "__wrapped__"),
+                  "status": status()["openai"]}))
+""",
+        tmp_path,
+    )
+    from traceroot.integrations.openai import OpenAIIntegration
+
+    declared = [list(OpenAIIntegration.modules), "openai", OpenAIIntegration.supported]
+    assert out["row"] == ["waiting for import", *declared]
+    assert (out["wrapped"], out["twice"]) == (True, False)
+    assert out["status"] == ["active", ""]
+
+
+def test_own_integration_of_an_imported_framework_patches_at_once(tmp_path: Path) -> None:
+    out = _run(
+        """
+import openai
+traceroot.instrument()
+request = openai._base_client.SyncAPIClient.request
+print(json.dumps({"wrapped": hasattr(request, "__wrapped__"), "status": status()["openai"]}))
+""",
+        tmp_path,
+    )
+    assert out == {**out, "wrapped": True, "status": ["active", ""]}
+
+
+def test_disabled_or_unchosen_own_integrations_never_load(tmp_path: Path) -> None:
+    code = (
+        """
+import sys
+from traceroot.integrations.discovery import BUILT_IN
+"""
+        + OWN_MODULES
+        + """
+traceroot.instrument(%s)
+import openai
+print(json.dumps({"loaded": own_integrations(), "status": status()["openai"],
+                  "wrapped": hasattr(openai._base_client.SyncAPIClient.request, "__wrapped__")}))
+"""
+    )
+    off = _run(code % "", tmp_path, TRACEROOT_INSTRUMENT_OPENAI="false")
+    assert off["loaded"] == ["threading"]
+    assert off["status"] == ["disabled", "TRACEROOT_INSTRUMENT_OPENAI turned it off"]
+    assert off["wrapped"] is False
+    unchosen = _run(code % 'integrations=["langchain"]', tmp_path)
+    assert unchosen["loaded"] == ["threading"]
+    assert unchosen["status"][0] == "not requested"  # type: ignore[index]
+    assert unchosen["wrapped"] is False
+
+
+def test_own_integration_checks_the_version_when_its_framework_is_imported(
+    tmp_path: Path,
+) -> None:
+    out = _run(
+        """
+from traceroot.integrations.openai import OpenAIIntegration
+OpenAIIntegration.supported = "<1"  # the installed openai is outside it
+traceroot.instrument(integrations=["openai"])
+import openai
+request = openai._base_client.SyncAPIClient.request
+print(json.dumps({"after": status()["openai"],
+                  "wrapped": hasattr(request, "__wrapped__")}))
+""",
+        tmp_path,
+    )
+    assert out["after"][0] == "unsupported version"  # type: ignore[index]
+    assert out["after"][1].endswith("is outside <1")  # type: ignore[index]
+    assert out["wrapped"] is False
+    assert out["stderr"].count("not supported by the openai integration") == 1  # type: ignore[union-attr]
+
+
+def test_own_integration_that_cannot_load_fails_alone(tmp_path: Path) -> None:
+    out = _run(
+        """
+import sys
+sys.modules["traceroot.integrations.threading"] = None  # its module cannot be imported
+traceroot.instrument(integrations=["openai"])
+import openai
+request = openai._base_client.SyncAPIClient.request
+print(json.dumps({"status": status(), "wrapped": hasattr(request, "__wrapped__")}))
+""",
+        tmp_path,
+    )
+    status = out["status"]
+    assert status["threading"][0] == "failed"  # type: ignore[index]
+    assert "could not load" in status["threading"][1]  # type: ignore[index]
+    assert out["stderr"].count("integration 'threading' failed to load") == 1  # type: ignore[union-attr]
+    assert status["openai"] == ["active", ""]  # type: ignore[index]
+    assert out["wrapped"] is True
+
+
 def test_import_from_another_thread_patches(tmp_path: Path) -> None:
     out = _run(
         """

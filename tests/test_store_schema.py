@@ -16,7 +16,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode, TraceState, set_span_in_context
 from opentelemetry.trace.span import NonRecordingSpan, SpanContext, TraceFlags
 
-from traceroot.store import LocalStoreExporter, SpanStore
+from traceroot.store import SpanStore
+from traceroot.store_exporter import LocalStoreExporter
 
 from .stores import cli
 

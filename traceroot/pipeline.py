@@ -401,9 +401,9 @@ def _provider(
             type(existing).__name__,
         )
         return None, False, "the app's tracer provider's"
-    from opentelemetry.sdk.resources import Resource
+    from traceroot.resource import create_resource
 
-    options: dict[str, Any] = {"resource": Resource.create()}
+    options: dict[str, Any] = {"resource": create_resource()}
     rate, in_force = sampling_rule(settings, warn=True)
     if rate is not None:
         from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
@@ -436,7 +436,7 @@ def _exporter(
 
         return name, ConsoleTreeExporter(), "the console"
     if name == "local":
-        from traceroot.store import LocalStoreExporter
+        from traceroot.store_exporter import LocalStoreExporter
 
         path = os.path.abspath(settings.store_path)
         return name, LocalStoreExporter(path), path

@@ -24,10 +24,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from traceroot.logs import logger
 from traceroot.records import StoredSpan, scope_record, stored
+from traceroot.store_exporter import NotAStoreError
 
 if TYPE_CHECKING:
     import sqlite3
@@ -409,10 +408,6 @@ class SpanStore:
                 self._connection = None
 
 
-class NotAStoreError(Exception):
-    """The store path names an SQLite database of something else."""
-
-
 _LEGACY_FIELDS: Final = tuple(name.strip() for name in _COLUMNS.split(","))
 _LEGACY_COLUMNS: Final = frozenset(_LEGACY_FIELDS)  # what any traceroot store has
 
@@ -572,34 +567,3 @@ def _content_key(*values: str | None) -> int:
 
     digest = hashlib.blake2b(json.dumps(values).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)  # SQLite integers are signed
-
-
-class LocalStoreExporter(SpanExporter):
-    """Writes finished spans to a :class:`SpanStore`."""
-
-    def __init__(self, path: str) -> None:
-        self.store = SpanStore(path)
-        self._failed_once = False
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        try:
-            self.store.write_spans(spans)
-        except Exception as error:  # noqa: BLE001 - an export failure must not reach the app
-            if not self._failed_once and isinstance(error, NotAStoreError):
-                self._failed_once = True
-                logger.warning("traceroot: %s", error)
-            elif not self._failed_once:
-                self._failed_once = True
-                logger.warning(
-                    "traceroot: could not write spans to %s (%s); the app keeps running",
-                    self.store.path,
-                    error,
-                )
-            return SpanExportResult.FAILURE
-        return SpanExportResult.SUCCESS
-
-    def shutdown(self) -> None:
-        self.store.close()
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True

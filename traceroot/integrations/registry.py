@@ -1,10 +1,12 @@
 """Find integrations through entry points, apply each when its framework is imported.
 
 ``instrument()`` finds the plugins (traceroot's own and any registered in the entry-point group,
-see :mod:`discovery`), drops what the environment or the caller turned
-off, loads each remaining plugin class (a small module of ours or theirs; never the framework) and
-waits for one of its trigger modules to be imported. The framework is patched then, in whichever
-thread imports it, or at once if the app imported it already.
+see :mod:`discovery`), drops what the environment or the caller turned off, and waits for one of
+each remaining plugin's trigger modules to be imported. The framework is patched then, in whichever
+thread imports it, or at once if the app imported it already. Another package's plugin class (a
+small module of theirs, never the framework) is loaded at ``instrument()`` to learn its trigger
+modules; traceroot's own are known from :data:`discovery.BUILT_IN`, so their modules load with
+their framework (or when asked for their status), not at start-up.
 """
 
 from __future__ import annotations
@@ -17,9 +19,8 @@ from typing import Any, NamedTuple
 from traceroot import config
 from traceroot.guard import report
 from traceroot.integrations import imports
-from traceroot.integrations.discovery import PluginReference, discover
+from traceroot.integrations.discovery import PluginReference, discover, trigger_modules
 from traceroot.integrations.names import requested_names
-from traceroot.integrations.telemetry import TelemetryMissingError
 from traceroot.logs import logger, warn_once
 
 
@@ -51,12 +52,14 @@ class IntegrationStatus(NamedTuple):
 
 
 class _Entry:
-    __slots__ = ("detail", "entry_point", "hook", "name", "plugin", "retired", "state")
+    __slots__ = ("detail", "entry_point", "hook", "modules", "name", "plugin", "retired", "state")
 
     def __init__(self, name: str, entry_point: PluginReference | None) -> None:
         self.name = name
         self.entry_point = entry_point
         self.plugin: Any = None
+        # The trigger modules: the plugin's, or from the table while its class waits to load.
+        self.modules: tuple[str, ...] = ()
         self.state = State.NOT_REQUESTED
         self.detail = ""
         # Set by uninstrument(): an import hook that fires later must not patch for this entry.
@@ -98,36 +101,61 @@ def _instrument(names: Iterable[object] | None) -> None:
                     "traceroot: integration %r is not provided by any installed package; skipped",
                     name,
                 )
-            elif _load(entry):
+            else:
+                entry.plugin = None  # a fresh plugin object each time it is turned on
+                if not (_triggers_known(entry) or _load(entry)):
+                    continue
                 entry.state, entry.detail = State.WAITING, ""
                 waiting.append(entry)
     # Outside the lock: a trigger module that is already imported activates right here.
     for entry in waiting:
-        for module in entry.plugin.modules:
+        for module in entry.modules:
             imports.when_imported(module, entry.hook)
 
 
-def _load(entry: _Entry) -> bool:
+def _triggers_known(entry: _Entry) -> bool:
+    """Whether the entry's trigger modules are known without loading its plugin (one of
+    traceroot's own): then its module loads when its framework is imported."""
     assert entry.entry_point is not None
-    try:
-        plugin = entry.entry_point.load()()
-        if not callable(getattr(plugin, "instrument", None)) or not plugin.modules:
-            raise TypeError("a plugin needs `modules` and `instrument()`/`uninstrument()`")
-    except Exception as error:  # noqa: BLE001 - one broken plugin must not stop the others
-        entry.state, entry.detail = State.FAILED, f"could not load: {error!r}"
-        logger.warning("traceroot: integration %r failed to load (%r); skipped", entry.name, error)
+    modules = trigger_modules(entry.entry_point)
+    if modules is None:
         return False
-    entry.plugin = plugin
+    entry.modules = modules
     return True
+
+
+def _load(entry: _Entry) -> bool:
+    """Load the entry's plugin; ``False`` (the entry failed, with one warning) if it cannot."""
+    with _lock:  # status() and an import hook may ask for the same entry at once
+        if entry.plugin is not None:
+            return True
+        assert entry.entry_point is not None
+        try:
+            plugin = entry.entry_point.load()()
+            if not callable(getattr(plugin, "instrument", None)) or not plugin.modules:
+                raise TypeError("a plugin needs `modules` and `instrument()`/`uninstrument()`")
+        except Exception as error:  # noqa: BLE001 - one broken plugin must not stop the others
+            if entry.state is State.WAITING:
+                imports.cancel(entry.hook)  # its framework's import must not try again
+            entry.state, entry.detail = State.FAILED, f"could not load: {error!r}"
+            logger.warning(
+                "traceroot: integration %r failed to load (%r); skipped", entry.name, error
+            )
+            return False
+        entry.plugin = plugin
+        entry.modules = tuple(plugin.modules)
+        return True
 
 
 def _activate(entry: _Entry) -> None:
     with _lock:
         if entry.state is not State.WAITING or entry.retired:
             return  # another trigger module got here first, or uninstrument() ran
+        if not _load(entry):  # traceroot's own plugin module loads here, with its framework
+            return
         entry.state = State.ACTIVE
-    plugin = entry.plugin
     imports.cancel(entry.hook)  # the other trigger modules need not fire it again
+    plugin = entry.plugin
     version = _unsupported_version(plugin)
     if version is not None:
         detail = f"{plugin.distribution} {version} is outside {plugin.supported}"
@@ -143,6 +171,8 @@ def _activate(entry: _Entry) -> None:
     try:
         plugin.instrument()
     except Exception as error:  # noqa: BLE001 - recorded; the app's import goes on
+        from traceroot.integrations.telemetry import TelemetryMissingError
+
         if isinstance(error, TelemetryMissingError):
             _settle(entry, State.NO_TELEMETRY, str(error))
             warn_once(
@@ -212,7 +242,8 @@ def telemetry_packages() -> set[str]:
     """The distributions traceroot's loaded integrations take their spans from (an
     instrumentor they run), by name."""
     with _lock:
-        plugins = [entry.plugin for entry in _entries.values() if entry.plugin is not None]
+        loaded = [_plugin(entry) for entry in _entries.values()]
+    plugins = [plugin for plugin in loaded if plugin is not None]
     return {
         name
         for name in (getattr(plugin, "telemetry_distribution", "") for plugin in plugins)
@@ -224,11 +255,18 @@ def status() -> list[IntegrationStatus]:
     """Each known integration (discovered or asked for) with its state, sorted by name."""
     with _lock:
         entries = sorted(_entries.values(), key=lambda entry: entry.name)
-        return [_status(entry) for entry in entries]
+        return [_status(entry, _plugin(entry)) for entry in entries]
 
 
-def _status(entry: _Entry) -> IntegrationStatus:
-    plugin = entry.plugin
+def _plugin(entry: _Entry) -> Any:
+    """The entry's plugin, loaded now if it is one of traceroot's own still waiting for its
+    framework (a status must say what the plugin declares); ``None`` if none was chosen."""
+    if entry.plugin is None and entry.state is State.WAITING:
+        _load(entry)
+    return entry.plugin
+
+
+def _status(entry: _Entry, plugin: Any) -> IntegrationStatus:
     state, detail = entry.state, entry.detail
     errors = getattr(plugin, "errors", None)
     if state is State.ACTIVE and errors:
