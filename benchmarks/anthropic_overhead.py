@@ -159,36 +159,9 @@ def response_attributes(
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--calls", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=40)
-    args = parser.parse_args()
-
-    import anthropic
-
-    set_up_tracing()
+def cases(client: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
+    """Each case's uninstrumented call and its hand-written counterpart."""
     tracer = plain_tracer()
-    client = mocked_client()
-    sdk_client = mocked_client(own_telemetry=True)
-
-    def call_with(on: Any) -> Callable[[], Any]:
-        def call() -> Any:
-            return on.messages.create(
-                model="claude-bench", max_tokens=256, system=SYSTEM, messages=MESSAGES
-            )
-
-        return call
-
-    def stream_with(on: Any) -> Callable[[], Any]:
-        def stream() -> list[Any]:
-            events = on.messages.create(
-                model="claude-bench", max_tokens=256, system=SYSTEM, messages=MESSAGES, stream=True
-            )
-            return list(events)
-
-        return stream
-
     call, stream = call_with(client), stream_with(client)
 
     def hand_call() -> Any:
@@ -219,6 +192,39 @@ def main() -> None:
             )
             return events
 
+    return {"create": (call, hand_call), "stream": (stream, hand_stream)}
+
+
+def call_with(on: Any) -> Callable[[], Any]:
+    def call() -> Any:
+        return on.messages.create(
+            model="claude-bench", max_tokens=256, system=SYSTEM, messages=MESSAGES
+        )
+
+    return call
+
+
+def stream_with(on: Any) -> Callable[[], Any]:
+    def stream() -> list[Any]:
+        events = on.messages.create(
+            model="claude-bench", max_tokens=256, system=SYSTEM, messages=MESSAGES, stream=True
+        )
+        return list(events)
+
+    return stream
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=40)
+    args = parser.parse_args()
+
+    import anthropic
+
+    set_up_tracing()
+    client = mocked_client()
+    sdk_client = mocked_client(own_telemetry=True)
     print(
         f"Anthropic messages.create (anthropic {anthropic.__version__}), real client on a mocked "
         "transport (CPU per call, medians)"
@@ -227,14 +233,12 @@ def main() -> None:
         "on": lambda: traceroot.instrument(integrations=["anthropic"]),
         "off": traceroot.uninstrument,
     }
+    own_calls = {"create": call_with, "stream": stream_with}
     with traceroot.using_attributes(session_id="bench", user_id="u"):
-        for label, bare, hand, own in (
-            ("create", call, hand_call, call_with(sdk_client) if sdk_client else None),
-            ("stream", stream, hand_stream, stream_with(sdk_client) if sdk_client else None),
-        ):
+        for label, (bare, hand) in cases(client).items():
             variants = {"hand": Variant(hand), "traceroot": Variant(bare, **ours)}
-            if own is not None:
-                variants["sdk"] = Variant(own)
+            if sdk_client is not None:
+                variants["sdk"] = Variant(own_calls[label](sdk_client))
             floor, overheads = paired(bare, variants, args.calls, args.rounds)
             print_against_hand(label, floor, overheads)
 

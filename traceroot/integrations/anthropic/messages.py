@@ -47,23 +47,29 @@ class MessagesEndpoint:
         return genai.start_llm_span(self.operation, model, provider=provider, attributes=attributes)
 
     def record_request(self, attributes: Attributes, body: Mapping[str, Any]) -> None:
-        parameters = {name: body[name] for name in PARAMETERS if body.get(name) is not None}
+        # The body's few keys against the list, not the list against the body.
+        parameters = {
+            name: value for name, value in body.items() if value is not None and name in PARAMETERS
+        }
         genai.set_model_parameters(attributes, parameters, as_json="unmapped")
-        output_format = field(body.get("output_config"), "format") or body.get("output_format")
-        if field(output_format, "type") == "json_schema":
-            attributes[semconv.GEN_AI_OUTPUT_TYPE] = "json"
+        output_config, output_format = body.get("output_config"), body.get("output_format")
+        if output_config is not None or output_format is not None:
+            output_format = field(output_config, "format") or output_format
+            if field(output_format, "type") == "json_schema":
+                attributes[semconv.GEN_AI_OUTPUT_TYPE] = "json"
         record_content_request(attributes, body)
         tools = body.get("tools")
         if isinstance(tools, (list, tuple)) and tools:
             genai.set_json(attributes, semconv.GEN_AI_TOOL_DEFINITIONS, list(tools))
 
     def record_response(self, attributes: Attributes, response: Any) -> None:
-        record_identity(attributes, response)
-        reason = field(response, "stop_reason")
+        get = genai.reader(response)
+        record_identity(attributes, response, get)
+        reason = get(response, "stop_reason", None)
         if isinstance(reason, str):
             attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [reason]
-        record_usage(attributes, field(response, "usage"))
-        content = field(response, "content")
+        record_usage(attributes, get(response, "usage", None))
+        content = get(response, "content", None)
         if content is not None:
             genai.set_written_content(
                 attributes,
@@ -181,9 +187,9 @@ def _text_reply_json(texts: list[str] | None, reason: object) -> str | None:
     return written_messages.array([written_messages.message("assistant", parts, reason)])
 
 
-def record_identity(attributes: Attributes, message: Any) -> None:
-    genai.set_if(attributes, semconv.GEN_AI_RESPONSE_ID, field(message, "id"))
-    genai.set_if(attributes, semconv.GEN_AI_RESPONSE_MODEL, field(message, "model"))
+def record_identity(attributes: Attributes, message: Any, get: genai.Reader = field) -> None:
+    genai.set_if(attributes, semconv.GEN_AI_RESPONSE_ID, get(message, "id", None))
+    genai.set_if(attributes, semconv.GEN_AI_RESPONSE_MODEL, get(message, "model", None))
 
 
 def record_usage(attributes: Attributes, usage: Any, *, output: bool = True) -> None:
@@ -191,9 +197,10 @@ def record_usage(attributes: Attributes, usage: Any, *, output: bool = True) -> 
     module docstring); ``output=False`` leaves out the output count (a stream's placeholder)."""
     if usage is None:
         return
-    input_tokens = field(usage, "input_tokens")
-    cache_read = field(usage, "cache_read_input_tokens")
-    cache_creation = field(usage, "cache_creation_input_tokens")
+    get = genai.reader(usage)
+    input_tokens = get(usage, "input_tokens", None)
+    cache_read = get(usage, "cache_read_input_tokens", None)
+    cache_creation = get(usage, "cache_creation_input_tokens", None)
     if isinstance(input_tokens, int):
         for cached in (cache_read, cache_creation):
             if isinstance(cached, int):
@@ -201,12 +208,14 @@ def record_usage(attributes: Attributes, usage: Any, *, output: bool = True) -> 
     genai.set_usage(
         attributes,
         input_tokens=input_tokens,
-        output_tokens=field(usage, "output_tokens") if output else None,
+        output_tokens=get(usage, "output_tokens", None) if output else None,
         cache_read_tokens=cache_read,
         cache_creation_tokens=cache_creation,
-        reasoning_tokens=field(field(usage, "output_tokens_details"), "thinking_tokens"),
+        reasoning_tokens=field(get(usage, "output_tokens_details", None), "thinking_tokens"),
     )
-    genai.set_if(attributes, semconv.ANTHROPIC_RESPONSE_SERVICE_TIER, field(usage, "service_tier"))
+    tier = get(usage, "service_tier", None)
+    if tier is not None:
+        genai.set_if(attributes, semconv.ANTHROPIC_RESPONSE_SERVICE_TIER, tier)
 
 
 # -- Content blocks -> GenAI parts ----------------------------------------------------------------
