@@ -272,7 +272,7 @@ class ChatStream:
 
     def record(self, attributes: Attributes) -> None:
         if self.first is not None:
-            record_identity(attributes, self.first)
+            record_identity(attributes, self.first, genai.reader(self.first))
         record_usage(attributes, self.usage)
         ordered = [self.choices[index] for index in sorted(self.choices)]
         record_finish_reasons(attributes, [choice.finish_reason for choice in ordered])

@@ -106,15 +106,17 @@ class StreamRecorder:
         if not self._done.acquire(blocking=False):
             return  # already ended
         attributes = self.attributes
-        with _recording:
+        try:  # guarded inline: every stream ends here
             if self.first_chunk_after is not None:
                 attributes[semconv.LLM_TIME_TO_FIRST_CHUNK] = self.first_chunk_after
             if not self.exhausted:
                 attributes[semconv.LLM_STREAM_PARTIAL] = True
             self.accumulator.record(attributes)
+        except Exception as failure:  # noqa: BLE001 - contained like any guarded block
+            _recording.failed(failure)
         genai.set_final(self.span, attributes)
-        with _recording:
-            if error is not None and not isinstance(error, GeneratorExit):
+        if error is not None and not isinstance(error, GeneratorExit):
+            with _recording:
                 self._record_error(self.span, error)
         self.span.end()
 
