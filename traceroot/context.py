@@ -107,7 +107,12 @@ EMPTY: Final = ContextAttributes()
 
 def get_attributes(ctx: otel_context.Context | None = None) -> ContextAttributes:
     """The attributes in force in ``ctx`` (default: the current context)."""
-    value = otel_context.get_value(_KEY, ctx)
+    return attributes_in(otel_context.get_current() if ctx is None else ctx)
+
+
+def attributes_in(ctx: otel_context.Context) -> ContextAttributes:
+    """:func:`get_attributes` of a context in hand, read straight from it (every span asks)."""
+    value = ctx.get(_KEY)
     return value if isinstance(value, ContextAttributes) else EMPTY
 
 

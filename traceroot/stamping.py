@@ -27,7 +27,7 @@ from opentelemetry.trace import Span
 from traceroot import secrets, semconv
 from traceroot.config import current as current_settings
 from traceroot.config import static_attributes
-from traceroot.context import get_attributes, normalize_id
+from traceroot.context import attributes_in, get_attributes, normalize_id
 from traceroot.serialize import json_object, to_json
 from traceroot.trace_state import open_traces
 
@@ -59,11 +59,12 @@ def span_attributes(
     shared: copy it before changing it."""
     if ctx is None:
         ctx = otel_context.get_current()
-    attributes = get_attributes(ctx).span_attributes()
+    attributes = attributes_in(ctx).span_attributes()
     static = static_attributes()
     if static:
         attributes = {**static, **attributes}
-    attributes = _with_openinference(attributes, ctx)
+    if not _OPENINFERENCE_KEYSET.isdisjoint(ctx):  # nearly always: no such block
+        attributes = _with_openinference(attributes, ctx)
     entries = ctx.get(_BAGGAGE_KEY)
     if entries:  # nearly always none in-process; a request another service sent may carry some
         incoming = _read_baggage(entries)
@@ -118,8 +119,6 @@ def _read_baggage(entries: object) -> dict[str, str]:
 
 
 def _with_openinference(ours: dict[str, Any], ctx: otel_context.Context) -> dict[str, Any]:
-    if _OPENINFERENCE_KEYSET.isdisjoint(ctx):  # nearly always: no such block
-        return ours
     found: dict[str, Any] = {}
     for key, attribute in _OPENINFERENCE_KEYS:
         value = ctx.get(key)
