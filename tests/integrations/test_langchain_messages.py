@@ -140,6 +140,24 @@ def test_graph_state_of_an_agent_is_written_directly() -> None:
     assert '"response":"Sunny"' in written
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    texts | st.dictionaries(names, plain_values, max_size=4) | st.lists(plain_values, max_size=4)
+)
+def test_tool_arguments_and_results_are_written_as_the_general_path_encodes_them(
+    value: Any,
+) -> None:
+    written = messages.plain_value_json(value)
+    if written is not None:  # a secret-named key or pair takes the general path
+        assert written == to_json(value)
+
+
+def test_tool_values_holding_messages_take_the_general_path() -> None:
+    # to_json dumps a message whole, unlike graph state's readable form
+    for value in ({"m": HumanMessage(content="hi")}, [HumanMessage(content="hi")], 42, None):
+        assert messages.plain_value_json(value) is None, value
+
+
 def test_anything_else_takes_the_general_path() -> None:
     blocks = HumanMessage(content=[{"type": "text", "text": "hi"}])
     secret_arguments = AIMessage(

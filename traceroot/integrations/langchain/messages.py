@@ -100,6 +100,20 @@ def plain_json(value: Any) -> str | None:
     return None
 
 
+def plain_value_json(value: Any) -> str | None:
+    """The JSON :func:`traceroot.serialize.to_json` makes of a tool's arguments or result, written
+    straight, for a string or a dict or list of plain values (:func:`_plain_value`, no messages:
+    those ``to_json`` dumps whole); ``None`` for anything else, which takes the general path."""
+    kind = value.__class__
+    if kind is str:
+        return quote(value)
+    if kind is dict:
+        return _plain_object(value, 0, messages=False)
+    if kind is list:
+        return _plain_list(value, 0)
+    return None
+
+
 def _plain_messages(messages: list[Any]) -> str | None:
     if not messages or not isinstance(messages[0], _message_types()):
         return None
