@@ -16,6 +16,7 @@ before any truncation. Two passes, each behind substring tests that rule out nea
 from __future__ import annotations
 
 import json
+import operator
 import re
 from typing import Any, Final
 
@@ -37,7 +38,8 @@ _SEPARATORS: Final = re.compile(r"[\W_]+")
 # The name of a ``[name, value]`` pair (a header given as a tuple).
 _PAIR_NAME: Final = re.compile(r'\[\s*"((?:[^"\\]|\\.){1,100})"\s*,')
 _KNOWN_KEYS_LIMIT: Final = 4096
-_NAME_FIELDS: Final = ("name", "key", "header")
+# The fields that name a ``{"name": ..., "value": ...}`` record (a header as HAR writes it).
+RECORD_NAME_FIELDS: Final = ("name", "key", "header")
 _SCHEMA_PROPERTIES: Final = "properties"
 
 
@@ -62,22 +64,27 @@ def contains_secret_keys(text: str) -> bool:
         return False  # a number, or a string that is not JSON text itself: no keys at all
     pieces = text.split('":')
     pieces.pop()
-    record = False
-    for piece in pieces:
-        key = piece[piece.rfind('"') + 1 :]
-        if _is_secret_spelling(key):
-            return True
-        record = record or key in _NAME_FIELDS
+    # Each piece's text after its last quote, the same few keys many times over: made a set in
+    # C, and only keys not known to be plain are looked at one by one.
+    keys = set(map(_third, map(_split_at_last_quote, pieces)))
+    unknown = keys.difference(_plain_keys)
+    if unknown and any(map(is_secret_spelling, unknown)):
+        return True
+    record = not keys.isdisjoint(RECORD_NAME_FIELDS)
     if record and '"value":' in text:
         return True  # perhaps ``{"name": "Cookie", "value": ...}``: the walk decides
-    return "[" in text and any(map(_is_secret_spelling, _PAIR_NAME.findall(text)))
+    return "[" in text and any(map(is_secret_spelling, _PAIR_NAME.findall(text)))
 
+
+_split_at_last_quote: Final = operator.methodcaller("rpartition", '"')
+_third: Final = operator.itemgetter(2)
 
 # What each key seen so far is: an app records the same few keys over and over.
 _known_keys: dict[str, bool] = {}
+_plain_keys: set[str] = set()  # those of them that are not secret names
 
 
-def _is_secret_spelling(key: str) -> bool:
+def is_secret_spelling(key: str) -> bool:
     """:func:`is_secret_key` of a key as JSON spells it (escapes and all), remembered."""
     known = _known_keys.get(key)
     if known is None:
@@ -88,7 +95,10 @@ def _is_secret_spelling(key: str) -> bool:
         known = is_secret_key(name) if isinstance(name, str) else False
         if len(_known_keys) >= _KNOWN_KEYS_LIMIT:
             _known_keys.clear()  # unbounded key sets (ids as keys): start over
+            _plain_keys.clear()
         _known_keys[key] = known
+        if not known:
+            _plain_keys.add(key)
     return known
 
 
@@ -152,7 +162,7 @@ def _is_secret_record(value: dict[str, Any]) -> bool:
     """``{"name": "Cookie", "value": "..."}``: a header as HAR and many HTTP tools write it."""
     if "value" not in value:
         return False
-    for field in _NAME_FIELDS:
+    for field in RECORD_NAME_FIELDS:
         name = value.get(field)
         if isinstance(name, str):
             return is_secret_key(name)

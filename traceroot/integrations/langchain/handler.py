@@ -170,10 +170,12 @@ class TracerootHandler(BaseCallbackHandler):
             return None
         configurable = config.get("configurable")
         if configurable:
-            ids = _metadata_ids(run.context, configurable)
-            trace_id = run.span.get_span_context().trace_id
-            if ids and not open_traces.has_override(trace_id, semconv.SESSION_ID):
-                open_traces.update(trace_id, {_ID_ATTRIBUTES[k]: str(v) for k, v in ids.items()})
+            ids = _metadata_ids(run.context, configurable)  # LangGraph's: nearly always none
+            if ids:
+                trace_id = run.span.get_span_context().trace_id
+                if not open_traces.has_override(trace_id, semconv.SESSION_ID):
+                    stamped = {_ID_ATTRIBUTES[k]: str(v) for k, v in ids.items()}
+                    open_traces.update(trace_id, stamped)
         return run.context
 
     def _parent(self, parent_run_id: UUID | None) -> _Run | None:
@@ -395,7 +397,9 @@ class TracerootHandler(BaseCallbackHandler):
                 attributes, semconv.GEN_AI_TOOL_DESCRIPTION, (serialized or {}).get("description")
             )
             arguments = inputs if inputs is not None else input_str
-            genai.set_content(attributes, semconv.GEN_AI_TOOL_CALL_ARGUMENTS, arguments)
+            key = semconv.GEN_AI_TOOL_CALL_ARGUMENTS
+            written = lc_messages.plain_value_json(arguments)
+            genai.set_written_content(attributes, key, written, lambda: arguments)
             parent = self._parent(parent_run_id)
             self._open(run_id, parent, tags, metadata, name, SpanKind.TOOL, attributes)
 
@@ -411,7 +415,9 @@ class TracerootHandler(BaseCallbackHandler):
             if call_id and semconv.GEN_AI_TOOL_CALL_ID not in recorded:
                 attributes[semconv.GEN_AI_TOOL_CALL_ID] = str(call_id)
             result = getattr(output, "content", output)
-            genai.set_content(attributes, semconv.GEN_AI_TOOL_CALL_RESULT, result)
+            key = semconv.GEN_AI_TOOL_CALL_RESULT
+            written = lc_messages.plain_value_json(result)
+            genai.set_written_content(attributes, key, written, lambda: result)
             run.span.set_attributes(attributes)
         run.span.end()
 

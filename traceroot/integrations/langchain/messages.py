@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import sys
 from collections.abc import Sequence
+from json.encoder import encode_basestring as quote
 from typing import Any, Final
 
-from traceroot import genai, semconv, spans, written_messages
+from traceroot import genai, secrets, semconv, spans, written_messages
 from traceroot.genai import field
 
 _ROLES: Final = {
@@ -77,26 +79,116 @@ def input_messages(messages: Sequence[Any]) -> list[dict[str, Any]]:
 
 def plain_json(value: Any) -> str | None:
     """The JSON of what :func:`readable` makes of ``value``, written straight from the messages,
-    for what carries most prompts and replies: a prompt value or a list of text-only messages,
-    or one such message. ``None`` for anything else, which takes the general path.
+    for what carries most prompts, replies and graph state: a prompt value, a list of messages or
+    one message (text content, tool calls with plain arguments, tool results), or a dict of those
+    and of plain values (strings, numbers, nested such dicts) under ordinary keys. ``None`` for
+    anything else, which takes the general path.
 
-    Its only object keys are the GenAI shape's own, so no secret-named key can be in it.
+    Object keys it writes are the GenAI shape's own or were checked one by one (and a tool call's
+    arguments as a whole) against the secret names, so no secret-named key can be in it.
     """
-    if value.__class__ is dict or isinstance(value, str):
-        return None  # the commonest chain values, ruled out before any class check
+    if value.__class__ is dict:
+        return _plain_object(value, 0)
+    if isinstance(value, str):
+        return None  # recorded as itself, ruled out before any class check
     if isinstance(value, list):
-        messages = value
-        if not messages or not isinstance(messages[0], _message_types()):
-            return None
-    elif isinstance(value, _message_types()):
+        return _plain_messages(value)
+    if isinstance(value, _message_types()):
         return _plain_message(value)
-    elif isinstance(value, _prompt_value_types()):
-        messages = value.to_messages()  # type: ignore[attr-defined]
-    else:
+    if isinstance(value, _prompt_value_types()):
+        return _plain_messages(value.to_messages())  # type: ignore[attr-defined]
+    return None
+
+
+def plain_value_json(value: Any) -> str | None:
+    """The JSON :func:`traceroot.serialize.to_json` makes of a tool's arguments or result, written
+    straight, for a string or a dict or list of plain values (:func:`_plain_value`, no messages:
+    those ``to_json`` dumps whole); ``None`` for anything else, which takes the general path."""
+    kind = value.__class__
+    if kind is str:
+        return quote(value)
+    if kind is dict:
+        return _plain_object(value, 0, messages=False)
+    if kind is list:
+        return _plain_list(value, 0)
+    return None
+
+
+def _plain_messages(messages: list[Any]) -> str | None:
+    if not messages or not isinstance(messages[0], _message_types()):
         return None
     written = []
     for message in messages:
-        text = _plain_message(message)
+        text = _plain_message(message) if isinstance(message, _message_types()) else None
+        if text is None:
+            return None
+        written.append(text)
+    return "[" + ",".join(written) + "]"
+
+
+# Values nested deeper than this take the general path (graph state is one or two levels deep).
+_PLAIN_DEPTH: Final = 4
+_BIG_INT: Final = 1 << 63
+_RECORD_NAMES: Final = frozenset(secrets.RECORD_NAME_FIELDS)
+
+
+def _plain_object(value: dict[Any, Any], depth: int, messages: bool = True) -> str | None:
+    """A dict as the general path writes it, or ``None``: each key a plain string that is no
+    secret's name, each value a plain one (:func:`_plain_value`); not a ``{"name": ...,
+    "value": ...}`` record, which the general path looks into."""
+    if depth > _PLAIN_DEPTH or ("value" in value and not _RECORD_NAMES.isdisjoint(value)):
+        return None
+    written = []
+    for key, item in value.items():
+        if key.__class__ is not str:
+            return None
+        quoted = quote(key)
+        if secrets.is_secret_spelling(quoted[1:-1]):
+            return None
+        text = _plain_value(item, depth, messages)
+        if text is None:
+            return None
+        written.append(quoted + ":" + text)
+    return "{" + ",".join(written) + "}"
+
+
+def _plain_value(item: Any, depth: int, messages: bool) -> str | None:
+    """A string, number, boolean, ``None``, such a dict or list, or (where ``messages``: in graph
+    state, not in a tool call's arguments, whose messages the general path dumps whole) a message
+    or a list of messages, as the general path writes it; else ``None``."""
+    kind = item.__class__
+    if kind is str:
+        return quote(item)
+    if item is None:
+        return "null"
+    if kind is bool:
+        return "true" if item else "false"
+    if kind is int:
+        return int.__repr__(item) if -_BIG_INT < item < _BIG_INT else None
+    if kind is float:
+        return float.__repr__(item) if math.isfinite(item) else None
+    if kind is dict:
+        return _plain_object(item, depth + 1, messages)
+    if kind is list:
+        if messages and item and isinstance(item[0], _message_types()):
+            return _plain_messages(item)
+        return _plain_list(item, depth + 1)
+    if messages and isinstance(item, _message_types()):
+        return _plain_message(item)
+    return None
+
+
+def _plain_list(items: list[Any], depth: int) -> str | None:
+    """A list of plain values with no message in it; not a ``["Authorization", ...]`` pair (a
+    list whose first item names a secret), which the general path looks into."""
+    if depth > _PLAIN_DEPTH:
+        return None
+    first = items[0] if items else None
+    if first.__class__ is str and secrets.is_secret_spelling(quote(first)[1:-1]):
+        return None
+    written = []
+    for item in items:
+        text = _plain_value(item, depth, False)
         if text is None:
             return None
         written.append(text)
@@ -112,21 +204,69 @@ _PLAIN_ROLES: Final = {
 
 
 def _plain_message(message: Any) -> str | None:
-    """:func:`_message`'s JSON for a message with text content and no tool calls, else ``None``."""
+    """:func:`_message`'s JSON for a message with text content (and an assistant's tool calls
+    with plain arguments), or a tool's text result; else ``None``."""
     kind = getattr(message, "type", None)
-    role = _PLAIN_ROLES.get(kind) if kind.__class__ is str else None
     content = getattr(message, "content", None)
-    if role is None or content.__class__ is not str:
+    if content.__class__ is not str:
+        return None
+    if kind == "tool":
+        call_id = getattr(message, "tool_call_id", None)
+        if not (call_id is None or call_id.__class__ is str):
+            return None
+        part = '{"type":"tool_call_response","id":' + _quote_or_null(call_id)
+        return '{"role":"tool","parts":[' + part + ',"response":' + quote(content) + "}]}"
+    role = _PLAIN_ROLES.get(kind) if kind.__class__ is str else None
+    if role is None:
         return None
     parts = written_messages.text_parts(content) if content else "[]"
     if role != "assistant":
         return written_messages.message(role, parts)
-    if getattr(message, "tool_calls", None):
-        return None
+    calls = getattr(message, "tool_calls", None)
+    if calls:
+        with_calls = _with_tool_calls(parts, calls)
+        if with_calls is None:
+            return None
+        parts = with_calls
     reason = _own_finish_reason(message)
     if not (reason is None or reason.__class__ is str):
         return None
     return written_messages.message(role, parts, reason)
+
+
+def _with_tool_calls(parts: str, calls: Any) -> str | None:
+    """``parts`` (written) with a part for each tool call, or ``None`` unless each is a dict with
+    a string (or no) id and name and plain arguments (:func:`_plain_object`)."""
+    if calls.__class__ is not list:
+        return None
+    written = [parts[1:-1]] if parts != "[]" else []
+    for call in calls:
+        if call.__class__ is not dict:
+            return None
+        call_id, name, arguments = call.get("id"), call.get("name"), call.get("args")
+        if arguments.__class__ is not dict:
+            return None
+        if not (call_id is None or call_id.__class__ is str):
+            return None
+        if not (name is None or name.__class__ is str):
+            return None
+        encoded = _plain_object(arguments, 1, messages=False)
+        if encoded is None:
+            return None
+        written.append(
+            '{"type":"tool_call","id":'
+            + _quote_or_null(call_id)
+            + ',"name":'
+            + _quote_or_null(name)
+            + ',"arguments":'
+            + encoded
+            + "}"
+        )
+    return "[" + ",".join(written) + "]"
+
+
+def _quote_or_null(text: str | None) -> str:
+    return "null" if text is None else quote(text)
 
 
 def _own_finish_reason(message: Any) -> Any:
