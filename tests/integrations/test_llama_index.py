@@ -420,3 +420,61 @@ def test_content_switch(traced: Spans, mock_models: None, settings_override: Any
         traced.one("VectorIndexRetriever.retrieve").attributes[semconv.RETRIEVAL_DOCUMENT_COUNT]
         >= 1
     )
+
+
+def test_the_role_kept_per_class_is_the_base_classes_answer(mock_models: None) -> None:
+    from llama_index.core.tools import FunctionTool as Tool
+
+    from traceroot.integrations.llama_index import convert
+
+    index = VectorStoreIndex.from_documents(DOCUMENTS)
+    objects = [
+        Settings.llm,
+        Settings.embed_model,
+        index.as_retriever(),
+        Tool.from_defaults(fn=lambda x: x, name="echo"),
+        index.as_query_engine(),
+        "text",
+        None,
+    ]
+    expected = [convert.Role.LLM, convert.Role.EMBEDDING, convert.Role.RETRIEVER]
+    expected += [convert.Role.TOOL, convert.Role.OTHER, convert.Role.OTHER, convert.Role.OTHER]
+    for instance, role in zip(objects, expected, strict=True):
+        assert convert.classify(instance) is role
+        assert convert.role(instance) is role  # first ask: from the base classes
+        assert convert.role(instance) is role  # then: kept for the class
+
+
+def test_events_without_a_reader_add_nothing(traced: Spans, mock_models: None) -> None:
+    """The events passed over by name are the ones that add no attributes: a query's spans carry
+    the attributes of every event that has a reader, and only those."""
+    from traceroot.integrations.llama_index import convert, handlers
+
+    seen: list[str] = []
+    original = handlers.tracker.event
+
+    def spy(event: Any) -> None:
+        seen.append(type(event).__name__)
+        original(event)
+
+    handlers.tracker.event = spy  # type: ignore[method-assign]
+    try:
+        VectorStoreIndex.from_documents(DOCUMENTS).as_query_engine().query("What do otters do?")
+    finally:
+        del handlers.tracker.event
+    read = {kind for kind in seen if kind in convert.EVENT_READERS}
+    assert read == {
+        "EmbeddingEndEvent",
+        "RetrievalEndEvent",
+        "LLMCompletionStartEvent",
+        "LLMCompletionEndEvent",
+    }
+    assert "QueryStartEvent" in seen
+    assert "SynthesizeEndEvent" in seen
+    complete = traced.one("MockLLM.complete")
+    assert semconv.GEN_AI_INPUT_MESSAGES in complete.attributes
+    assert semconv.GEN_AI_OUTPUT_MESSAGES in complete.attributes
+    assert (
+        traced.one("VectorIndexRetriever.retrieve").attributes[semconv.RETRIEVAL_DOCUMENT_COUNT]
+        == 2
+    )

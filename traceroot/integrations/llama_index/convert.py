@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 import functools
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, Final, NamedTuple
 
 from traceroot import genai, semconv
 from traceroot.genai import field
@@ -66,6 +67,43 @@ def core_types() -> CoreTypes:
         event=event,
         stop_event=stop_event,
     )
+
+
+class Role(enum.Enum):
+    """What a LlamaIndex object is to traceroot: the kind of span its public calls make."""
+
+    LLM = "llm"
+    EMBEDDING = "embedding"
+    RETRIEVER = "retriever"
+    TOOL = "tool"
+    OTHER = "other"
+
+
+# Every LlamaIndex call asks what its object is (a query makes 14 such calls, most on objects
+# whose classes are abstract-base subclasses, where ``isinstance`` costs most): asked once a class.
+_roles: dict[type, Role] = {}
+
+
+def role(instance: Any) -> Role:
+    """What ``instance`` is, by its class: the answer of :func:`classify`, kept per class."""
+    found = _roles.get(type(instance))
+    if found is None:
+        found = _roles[type(instance)] = classify(instance)
+    return found
+
+
+def classify(instance: Any) -> Role:
+    """What ``instance`` is, asked of LlamaIndex's base classes (the general path)."""
+    types = core_types()
+    if isinstance(instance, types.llm):
+        return Role.LLM
+    if isinstance(instance, types.embedding):
+        return Role.EMBEDDING
+    if isinstance(instance, types.retriever):
+        return Role.RETRIEVER
+    if isinstance(instance, types.tool):
+        return Role.TOOL
+    return Role.OTHER
 
 
 def provider(instance: Any) -> str:
@@ -130,37 +168,57 @@ def _usage(response: Any, attributes: dict[str, Any]) -> None:
     )
 
 
-def event_attributes(kind: str, event: Any, attributes: dict[str, Any]) -> None:
-    """The attributes one dispatcher event adds to its span."""
-    if kind == "LLMChatStartEvent":
-        messages = [_message(m) for m in getattr(event, "messages", None) or ()]
-        genai.set_content(attributes, semconv.GEN_AI_INPUT_MESSAGES, messages)
-        _model_dict(getattr(event, "model_dict", None), attributes)
-    elif kind == "LLMCompletionStartEvent":
-        prompt = genai.message("user", [genai.text_part(getattr(event, "prompt", None))])
-        genai.set_content(attributes, semconv.GEN_AI_INPUT_MESSAGES, [prompt])
-        _model_dict(getattr(event, "model_dict", None), attributes)
-    elif kind == "LLMChatEndEvent":
-        reply = getattr(event, "response", None)
-        if reply is not None:
-            output = _message(reply.message)
-            genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, [output])
-            _usage(reply, attributes)
-    elif kind == "LLMCompletionEndEvent":
-        reply = getattr(event, "response", None)
-        if reply is not None:
-            output = genai.message("assistant", [genai.text_part(getattr(reply, "text", None))])
-            genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, [output])
-            _usage(reply, attributes)
-    elif kind == "EmbeddingEndEvent":
-        chunks = getattr(event, "chunks", None) or []
-        attributes[semconv.LLM_INPUT_COUNT] = len(chunks)
-        vectors = getattr(event, "embeddings", None) or []
-        if vectors and isinstance(vectors[0], (list, tuple)):
-            attributes[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = len(vectors[0])
-    elif kind == "RetrievalEndEvent":
-        nodes = getattr(event, "nodes", None) or []
-        attributes[semconv.RETRIEVAL_DOCUMENT_COUNT] = len(nodes)
+def _chat_start(event: Any, attributes: dict[str, Any]) -> None:
+    messages = [_message(m) for m in getattr(event, "messages", None) or ()]
+    genai.set_content(attributes, semconv.GEN_AI_INPUT_MESSAGES, messages)
+    _model_dict(getattr(event, "model_dict", None), attributes)
+
+
+def _completion_start(event: Any, attributes: dict[str, Any]) -> None:
+    prompt = genai.message("user", [genai.text_part(getattr(event, "prompt", None))])
+    genai.set_content(attributes, semconv.GEN_AI_INPUT_MESSAGES, [prompt])
+    _model_dict(getattr(event, "model_dict", None), attributes)
+
+
+def _chat_end(event: Any, attributes: dict[str, Any]) -> None:
+    reply = getattr(event, "response", None)
+    if reply is not None:
+        output = _message(reply.message)
+        genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, [output])
+        _usage(reply, attributes)
+
+
+def _completion_end(event: Any, attributes: dict[str, Any]) -> None:
+    reply = getattr(event, "response", None)
+    if reply is not None:
+        output = genai.message("assistant", [genai.text_part(getattr(reply, "text", None))])
+        genai.set_content(attributes, semconv.GEN_AI_OUTPUT_MESSAGES, [output])
+        _usage(reply, attributes)
+
+
+def _embedding_end(event: Any, attributes: dict[str, Any]) -> None:
+    chunks = getattr(event, "chunks", None) or []
+    attributes[semconv.LLM_INPUT_COUNT] = len(chunks)
+    vectors = getattr(event, "embeddings", None) or []
+    if vectors and isinstance(vectors[0], (list, tuple)):
+        attributes[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = len(vectors[0])
+
+
+def _retrieval_end(event: Any, attributes: dict[str, Any]) -> None:
+    nodes = getattr(event, "nodes", None) or []
+    attributes[semconv.RETRIEVAL_DOCUMENT_COUNT] = len(nodes)
+
+
+# The dispatcher's events that add attributes to their span, by class name; every other event
+# (a query's or a synthesis's start and end, ...) adds nothing, and is passed over by name.
+EVENT_READERS: Final[Mapping[str, Callable[[Any, dict[str, Any]], None]]] = {
+    "LLMChatStartEvent": _chat_start,
+    "LLMCompletionStartEvent": _completion_start,
+    "LLMChatEndEvent": _chat_end,
+    "LLMCompletionEndEvent": _completion_end,
+    "EmbeddingEndEvent": _embedding_end,
+    "RetrievalEndEvent": _retrieval_end,
+}
 
 
 def _model_dict(model: Any, attributes: dict[str, Any]) -> None:

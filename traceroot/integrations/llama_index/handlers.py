@@ -44,10 +44,13 @@ _EMBED_METHODS: Final = frozenset(
         "aget_agg_embedding_from_queries",
     }
 )
+_MODEL_METHODS: Final = _CHAT_METHODS | _COMPLETE_METHODS
 # Calls whose result is the answer a user asked for: recorded as its text alone.
 _ANSWER_METHODS: Final = frozenset({"query", "aquery", "chat", "achat", "run"})
 _FOLDED_SUFFIXES: Final = ("Splitter", "NodeParser", "Program")
 _MISSING: Final = object()
+_PLAIN_RESULTS: Final = frozenset({str, list, tuple, dict, type(None)})
+_CHUNK_EVENTS: Final = frozenset({"LLMChatInProgressEvent", "LLMCompletionInProgressEvent"})
 _USAGE_KEYS: Final = (semconv.GEN_AI_USAGE_INPUT_TOKENS, semconv.GEN_AI_USAGE_OUTPUT_TOKENS)
 
 
@@ -114,7 +117,7 @@ class Tracker:
         model = kind is SpanKind.LLM
         if current_settings().capture_content:
             with _capturing:  # on its own: a value that cannot be shown must not cost the span
-                llm = instance if isinstance(instance, convert.core_types().llm) else None
+                llm = instance if convert.role(instance) is convert.Role.LLM else None
                 inputs = values.arguments(bound_args, llm)
                 spans.content_into(attributes, semconv.SPAN_INPUT, inputs, as_text=True)
         context = parent.context if parent is not None else otel_context.get_current()
@@ -203,19 +206,22 @@ class Tracker:
             record.span.end()
 
     def event(self, event: Any) -> None:
+        kind = type(event).__name__
+        reader = convert.EVENT_READERS.get(kind)
+        if reader is None and kind not in _CHUNK_EVENTS:
+            return  # most events (a query's start, a synthesis's end) add nothing to a span
         if not self.enabled:
             return
         record = self._find(getattr(event, "span_id", None))
         if record is None or not record.span.is_recording():
             return
-        kind = type(event).__name__
-        attributes: dict[str, Any] = {}
-        convert.event_attributes(kind, event, attributes)
-        if kind in ("LLMChatInProgressEvent", "LLMCompletionInProgressEvent"):
+        if reader is None:  # a streamed chunk: only the first one is recorded, by its time
             if record.first_chunk is None:
                 record.first_chunk = time.monotonic() - record.started
                 record.span.set_attribute(semconv.LLM_TIME_TO_FIRST_CHUNK, record.first_chunk)
             return
+        attributes: dict[str, Any] = {}
+        reader(event, attributes)
         if record.model:
             for key in _USAGE_KEYS:
                 if key in attributes:
@@ -269,9 +275,9 @@ def _plan(
     if same_instance and (method.startswith("_") or method == parent.method or parent.model):  # type: ignore[union-attr]
         return None  # the private half of a public method, a recursion, a model's inner call
     name = f"{owner}.{method}" if owner else method
-    types = convert.core_types()
+    role = convert.role(instance)
     attributes: dict[str, Any] = {}
-    if isinstance(instance, types.llm) and method in _CHAT_METHODS | _COMPLETE_METHODS:
+    if role is convert.Role.LLM and method in _MODEL_METHODS:
         operation = (
             semconv.OPERATION_CHAT if method in _CHAT_METHODS else semconv.OPERATION_TEXT_COMPLETION
         )
@@ -282,15 +288,15 @@ def _plan(
             attributes, semconv.GEN_AI_REQUEST_STREAM, method.startswith(("stream", "astream"))
         )
         return name, SpanKind.LLM, attributes
-    if isinstance(instance, types.embedding) and method in _EMBED_METHODS:
+    if role is convert.Role.EMBEDDING and method in _EMBED_METHODS:
         attributes[semconv.GEN_AI_OPERATION_NAME] = semconv.OPERATION_EMBEDDINGS
         attributes[semconv.GEN_AI_PROVIDER_NAME] = convert.provider(instance)
         genai.set_if(attributes, semconv.GEN_AI_REQUEST_MODEL, convert.model_name(instance))
         return name, SpanKind.LLM, attributes
-    if isinstance(instance, types.retriever) and method in ("retrieve", "aretrieve"):
+    if role is convert.Role.RETRIEVER and method in ("retrieve", "aretrieve"):
         attributes[semconv.GEN_AI_OPERATION_NAME] = semconv.OPERATION_RETRIEVAL
         return name, SpanKind.SPAN, attributes
-    if isinstance(instance, types.tool):
+    if role is convert.Role.TOOL:
         tool_name = convert.tool_name(instance)
         attributes[semconv.GEN_AI_OPERATION_NAME] = semconv.OPERATION_EXECUTE_TOOL
         genai.set_if(attributes, semconv.GEN_AI_TOOL_NAME, tool_name)
@@ -308,6 +314,8 @@ def _returns_future(instance: Any, method: str) -> bool:
 
 
 def _stream_of(result: Any) -> Any:
+    if type(result) in _PLAIN_RESULTS:
+        return None  # a text, a list of nodes or vectors: no stream inside
     if inspect.isgenerator(result) or inspect.isasyncgen(result):
         return result
     stream = getattr(result, "response_gen", None) if result is not None else None
