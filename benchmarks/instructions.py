@@ -78,7 +78,10 @@ def run_variants(module_name: str, case: str, calls: int) -> None:
 
 
 def _warm(fn: Callable[[], object]) -> None:
-    for _ in range(5):  # caches, the first patch, lazy imports
+    # Past CPython's specializing of a function's bytecode (after 8 calls in 3.11): a variant
+    # counted before its code is specialized runs more instructions per call, traceroot's many
+    # small functions most (5 warm-up calls gave it 10-15% more than 20 did).
+    for _ in range(12):
         fn()
 
 
